@@ -1,0 +1,33 @@
+package org.prune4j.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * Entry point of {@code ./prune4j}. Exit codes: 0 success, 1 failure (one line on stderr naming the file
+ * and the problem; the stack trace only with --debug), 2 usage error.
+ */
+@Command(name = "prune4j", mixinStandardHelpOptions = true, version = "prune4j 0.1.0",
+        description = "Prune, distill and evaluate Llama-family language models in pure Java.",
+        subcommands = {
+                CommandLine.HelpCommand.class,
+        })
+public final class Main implements Runnable {
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns the exit code (tests call this instead of main). */
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> Failures.report(ex, Failures.debugRequested(args)));
+        cl.setParameterExceptionHandler(Failures::usage);
+        return cl.execute(args);
+    }
+}
