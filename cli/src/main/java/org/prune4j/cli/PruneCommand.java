@@ -1,0 +1,260 @@
+package org.prune4j.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.prune4j.io.AtomicFiles;
+import org.prune4j.io.config.ModelConfig;
+import org.prune4j.io.safetensors.SafeTensors;
+import org.prune4j.io.safetensors.SafeTensorsWriter;
+import org.prune4j.io.tokenizer.Tokenizer;
+import org.prune4j.io.tokenizer.Tokenizers;
+import org.prune4j.pruning.LinearPruner;
+import org.prune4j.pruning.LinearReport;
+import org.prune4j.pruning.Methods;
+import org.prune4j.pruning.PruningException;
+import org.prune4j.pruning.SequentialPruner;
+import org.prune4j.pruning.Sparsity;
+import org.prune4j.pruning.SparsityPlan;
+import org.prune4j.pruning.SparseGPTPruner;
+import org.prune4j.pruning.TensorSink;
+import org.prune4j.pruning.TensorSource;
+import org.prune4j.pruning.calibration.CalibrationData;
+import org.prune4j.pruning.calibration.Statistic;
+import org.prune4j.tensor.DType;
+import org.prune4j.tensor.Kernels;
+import org.prune4j.tensor.Tensor;
+import org.prune4j.tensor.VectorKernels;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code prune}: unstructured or N:M pruning of a Hugging Face checkpoint with magnitude, Wanda or SparseGPT,
+ * calibrated layer by layer, streamed from the memory-mapped input to a new model folder that appears atomically.
+ */
+@Command(name = "prune", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Prune the linear layers of a Llama-family checkpoint (magnitude, Wanda or SparseGPT; unstructured or N:M)",
+                "and write a Hugging Face folder: config.json, model.safetensors, the tokenizer files.",
+                "Embeddings, norms and the output head are never pruned."})
+public final class PruneCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin CommonOptions common;
+    @Mixin DeviceOptions device;
+
+    @Option(names = "--model", required = true, description = "Hugging Face model folder (config.json, *.safetensors, tokenizer).")
+    Path model;
+
+    @Option(names = "--method", required = true, description = "magnitude, wanda or sparsegpt.")
+    String method;
+
+    static final class Target {
+        @Option(names = "--sparsity", description = "Unstructured: fraction of each linear layer's weights to prune, in [0, 1).")
+        Double sparsity;
+
+        @Option(names = "--nm", description = "N:M: in every row, prune N of each M consecutive input weights (e.g. 2:4, 4:8).")
+        String nm;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
+    Target target = new Target();
+
+    @Option(names = "--ratios", description = "Per-layer ratios (JSON: a list with one ratio per layer, or {\"default\", \"layers\", \"linears\"});"
+            + " --sparsity then sets the default.")
+    Path ratios;
+
+    @Option(names = "--per-row", description = "Magnitude: compare weights within each output row instead of the whole matrix.")
+    boolean perRow;
+
+    @Option(names = "--calib", description = "Calibration data: a text file (encoded with the model's tokenizer, BOS once or per document),"
+            + " or token ids (.json array, .bin uint16, .i32.bin int32). Needed by wanda and sparsegpt.")
+    Path calib;
+
+    @Option(names = "--doc-separator", description = "Split the calibration text into documents at this string (each encoded with BOS).")
+    String docSeparator;
+
+    @Option(names = "--calib-samples", defaultValue = "128", description = "Number of calibration windows (default: ${DEFAULT-VALUE}).")
+    int samples;
+
+    @Option(names = "--seq-len", description = "Tokens per calibration window (default: min(2048, max_position_embeddings)).")
+    Integer seqLen;
+
+    @Option(names = "--calib-sampling", defaultValue = "random", description = "first (the first N windows) or random (N seeded random windows; default).")
+    String sampling;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the random calibration windows (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--block-size", defaultValue = "128", description = "SparseGPT: columns per block (default: ${DEFAULT-VALUE}).")
+    int blockSize;
+
+    @Option(names = "--damp", defaultValue = "0.01", description = "SparseGPT: dampening, a fraction of mean(diag H) (default: ${DEFAULT-VALUE}).")
+    double damp;
+
+    @Option(names = "--micro-batch", defaultValue = "0", description = "Calibration windows per forward pass (default: automatic).")
+    int microBatch;
+
+    @Option(names = "--out", required = true, description = "Output folder (must not exist, unless --force).")
+    Path out;
+
+    @Option(names = "--force", description = "Replace the output folder if it exists.")
+    boolean force;
+
+    /** Files of a model folder copied to the output unchanged besides config.json. */
+    static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "tokenizer.model", "tokenizer_config.json",
+            "special_tokens_map.json", "added_tokens.json", "vocab.json", "merges.txt", "generation_config.json", "chat_template.jinja");
+
+    /** Checkpoints larger than this are written as Hugging Face shards (5 GB, the HF default). */
+    static final long SHARD_BYTES = 5_000_000_000L;
+
+    @Override
+    public Integer call() throws Exception {
+        Sparsity fallback = sparsityOption();
+        if (!Methods.NAMES.contains(method)) throw usage("--method must be one of " + Methods.NAMES + ", got '" + method + "'");
+        if (perRow && !method.equals("magnitude")) throw usage("--per-row applies to magnitude only (wanda always compares within rows)");
+        if (blockSize < 1) throw usage("--block-size must be >= 1, got " + blockSize);
+        if (!(damp >= 0)) throw usage("--damp must be >= 0, got " + damp);
+        if (samples < 1) throw usage("--calib-samples must be >= 1, got " + samples);
+        if (seqLen != null && seqLen < 2) throw usage("--seq-len must be >= 2, got " + seqLen);
+        CalibrationData.Sampling how;
+        try {
+            how = CalibrationData.Sampling.parse(sampling);
+        } catch (PruningException e) {
+            throw usage(e.getMessage());
+        }
+        SparsityPlan plan = ratios != null ? SparsityPlan.read(ratios, fallback) : SparsityPlan.uniform(fallback);
+
+        Kernels k = device.kernels();
+        int threads = k instanceof VectorKernels v ? v.threads() : Runtime.getRuntime().availableProcessors();
+        LinearPruner pruner = method.equals("sparsegpt") ? new SparseGPTPruner(blockSize, damp, k, threads) : Methods.create(method, perRow, k, threads);
+        if (pruner.needs() != Statistic.NONE && calib == null) throw usage("--method " + method + " needs calibration data: give --calib FILE");
+
+        ModelConfig cfg = ModelConfig.read(model);
+        if (!force && Files.exists(out)) throw new IOException(out + ": output folder already exists (choose another path or add --force)");
+        try (SafeTensors st = SafeTensors.open(model)) {
+            int[][] windows = null;
+            String calibLine = "no calibration data (magnitude reads weights only)";
+            if (pruner.needs() != Statistic.NONE) {
+                int len = seqLen != null ? seqLen : Math.min(2048, cfg.maxPositionEmbeddings());
+                Tokenizer tok = CalibrationData.isTokenFile(calib) ? null : Tokenizers.load(model);
+                int[] ids = CalibrationData.tokens(calib, tok, docSeparator, cfg.vocabSize());
+                windows = CalibrationData.windows(ids, samples, len, how, seed, calib.toString());
+                calibLine = windows.length + " windows x " + len + " tokens of " + calib.getFileName() + " (" + how.name().toLowerCase(Locale.ROOT)
+                        + (how == CalibrationData.Sampling.RANDOM ? ", seed " + seed : "") + ")";
+            }
+            common.log().println("prune4j prune: " + method + " " + plan.describe() + " of " + model + "; calibration: " + calibLine);
+            long modelParams = 0;
+            for (var info : st.infos()) modelParams += info.numel();
+            final int[][] calibration = windows;
+            SequentialPruner.Result[] result = new SequentialPruner.Result[1];
+            List<String> written = new ArrayList<>();
+            AtomicFiles.buildFolder(out, force, tmp -> {
+                copy(model.resolve(ModelConfig.FILE), tmp.resolve(ModelConfig.FILE));
+                written.add(ModelConfig.FILE);
+                try (SafeTensorsWriter w = SafeTensorsWriter.sharded(tmp, SHARD_BYTES)) {
+                    w.metadata(Map.of("pruned_by", "prune4j", "method", method, "target", plan.describe()));
+                    result[0] = SequentialPruner.run(cfg, TensorSource.of(st), calibration,
+                            new SequentialPruner.Options(pruner, plan, k, microBatch, common.log()), sink(w));
+                    w.commit();
+                    for (Path p : w.files()) written.add(p.getFileName().toString());
+                }
+                for (String f : TOKENIZER_FILES)
+                    if (Files.isRegularFile(model.resolve(f))) {
+                        copy(model.resolve(f), tmp.resolve(f));
+                        written.add(f);
+                    }
+            });
+            report(result[0], plan, modelParams, written);
+        }
+        return 0;
+    }
+
+    /** Copies the bytes only (not the source's read-only permissions). */
+    static void copy(Path from, Path to) throws IOException {
+        Files.write(to, Files.readAllBytes(from));
+    }
+
+    /** --sparsity or --nm as a target; null when neither (allowed only with --ratios). */
+    private Sparsity sparsityOption() {
+        try {
+            if (target.nm != null) {
+                if (ratios != null) throw usage("--ratios sets unstructured ratios; it cannot be combined with --nm");
+                return Sparsity.parseNM(target.nm);
+            }
+            if (target.sparsity != null) return new Sparsity.Unstructured(target.sparsity);
+        } catch (PruningException e) {
+            throw usage(e.getMessage());
+        }
+        if (ratios == null) throw usage("give --sparsity S (unstructured), --nm N:M, or --ratios FILE");
+        return null;
+    }
+
+    private UsageException usage(String msg) {
+        return new UsageException(spec.commandLine(), msg);
+    }
+
+    /** The streaming writer as a pruning sink. */
+    static TensorSink sink(SafeTensorsWriter w) {
+        return new TensorSink() {
+            @Override public void declare(String name, DType dtype, int[] shape) { w.declare(name, dtype, shape); }
+            @Override public void write(String name, Tensor t) throws IOException { w.write(name, t); }
+        };
+    }
+
+    private void report(SequentialPruner.Result r, SparsityPlan plan, long modelParams, List<String> files) {
+        long rss = PeakMemory.peakRssBytes(), heap = PeakMemory.peakHeapBytes();
+        StringBuilder text = new StringBuilder();
+        int numLayers = r.linears().isEmpty() ? 0 : r.linears().size() / 7;
+        for (int l = 0; l < numLayers; l++) {
+            List<LinearReport> rs = r.linears().subList(7 * l, 7 * l + 7);
+            long z = 0, p = 0;
+            StringBuilder per = new StringBuilder();
+            for (LinearReport lr : rs) {
+                z += lr.zeros();
+                p += lr.params();
+                String n = lr.name().replaceAll(".*\\.(\\w+)_proj\\.weight$", "$1");
+                per.append(String.format(Locale.ROOT, " %s %.2f%%", n, 100 * lr.sparsity()));
+            }
+            text.append(String.format(Locale.ROOT, "layer %2d: %6.2f%% |%s%n", l, 100.0 * z / p, per));
+        }
+        text.append(String.format(Locale.ROOT, "total: %.2f%% of %,d linear weights are zero (%.2f%% of all %,d parameters); target %s%n",
+                100 * r.sparsity(), r.params(), 100.0 * r.zeros() / Math.max(1, modelParams), modelParams, plan.describe()));
+        text.append(String.format(Locale.ROOT, "time %.2f s, peak RSS %s, peak heap %s%n", r.seconds(), PeakMemory.format(rss), PeakMemory.format(heap)));
+        text.append("wrote ").append(out).append(" (").append(String.join(", ", files)).append(")");
+
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("method", method);
+        json.put("target", plan.describe());
+        json.put("sparsity", r.sparsity());
+        json.put("zeros", r.zeros());
+        json.put("params", r.params());
+        json.put("model_params", modelParams);
+        json.put("seconds", r.seconds());
+        json.put("calibration_tokens", r.calibrationTokens());
+        json.put("peak_rss_bytes", rss);
+        json.put("peak_heap_bytes", heap);
+        json.put("out", out.toString());
+        List<Object> layers = new ArrayList<>();
+        for (LinearReport lr : r.linears()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", lr.name());
+            m.put("shape", List.of((long) lr.rows(), (long) lr.cols()));
+            m.put("target", lr.target());
+            m.put("zeros", lr.zeros());
+            m.put("sparsity", lr.sparsity());
+            if (method.equals("sparsegpt")) m.put("obs_error", lr.loss());
+            layers.add(m);
+        }
+        json.put("layers", layers);
+        common.emit(text.toString(), json);
+    }
+}
