@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 EvalCommand.class,
                 GenerateCommand.class,
                 PruneCommand.class,
+                TrainCommand.class,
         })
 public final class Main implements Runnable {
 
