@@ -114,8 +114,8 @@ final class VecAttention {
             s2 = FloatVector.fromArray(F, q, q2 + i).fma(kv, s2);
             s3 = FloatVector.fromArray(F, q, q3 + i).fma(kv, s3);
         }
-        float d0 = s0.reduceLanes(VectorOperators.ADD), d1 = s1.reduceLanes(VectorOperators.ADD);
-        float d2 = s2.reduceLanes(VectorOperators.ADD), d3 = s3.reduceLanes(VectorOperators.ADD);
+        float d0 = Lanes.sum(s0), d1 = Lanes.sum(s1);
+        float d2 = Lanes.sum(s2), d3 = Lanes.sum(s3);
         for (; i < d; i++) {
             float kv = k[kj + i];
             d0 = Math.fma(q[q0 + i], kv, d0);

@@ -206,10 +206,10 @@ final class VecElementwise {
     private static void exp(float[] x, int ix, float[] out, int o, int n) {
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += L)
-            FloatVector.fromArray(F, x, ix + i).lanewise(VectorOperators.EXP).intoArray(out, o + i);
+            VecMath.exp(FloatVector.fromArray(F, x, ix + i)).intoArray(out, o + i);
         if (i < n) {
             VectorMask<Float> m = F.indexInRange(i, n);
-            FloatVector.fromArray(F, x, ix + i, m).lanewise(VectorOperators.EXP).intoArray(out, o + i, m);
+            VecMath.exp(FloatVector.fromArray(F, x, ix + i, m)).intoArray(out, o + i, m);
         }
     }
 

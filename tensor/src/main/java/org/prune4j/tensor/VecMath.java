@@ -1,8 +1,7 @@
 package org.prune4j.tensor;
 
-import static jdk.incubator.vector.VectorOperators.EXP;
-
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -23,6 +22,32 @@ final class VecMath {
     private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2 / Math.PI);
     private static final float GELU_TANH_K1 = (float) (Math.sqrt(2 / Math.PI) * 0.044715);
     private static final float INV_SQRT_2 = (float) (1 / Math.sqrt(2));
+
+    // e^x from +, *, fma and bit operations only (Cephes expf): lanewise(EXP) runs Java's Math.exp per lane in the
+    // interpreter but an SVML stub once compiled, so the same input gave different bits before and after JIT
+    // compilation; this version is the same function in every tier. Relative error about 1 ulp.
+    private static final float LOG2E = 1.44269504088896341f, EXP_C1 = 0.693359375f, EXP_C2 = -2.12194440e-4f;
+    private static final float ROUND_MAGIC = 12582912f; // 1.5 * 2^23: adding it rounds |v| < 2^22 to an integer
+
+    /** e^x lane by lane, deterministic across JIT tiers; overflow gives +inf, underflow 0 (subnormals kept), NaN stays NaN. */
+    static FloatVector exp(FloatVector x) {
+        FloatVector xc = x.max(-104f).min(89f);
+        FloatVector t = xc.fma(LOG2E, ROUND_MAGIC);                  // n + magic, n = round(x log2 e)
+        FloatVector n = t.sub(ROUND_MAGIC);
+        IntVector ni = t.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUND_MAGIC));
+        FloatVector r = n.fma(FloatVector.broadcast(F, -EXP_C1), xc); // r = x - n ln2, in two parts
+        r = n.fma(FloatVector.broadcast(F, -EXP_C2), r);
+        FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f);
+        p = p.fma(r, FloatVector.broadcast(F, 8.3334519073e-3f));
+        p = p.fma(r, FloatVector.broadcast(F, 4.1665795894e-2f));
+        p = p.fma(r, FloatVector.broadcast(F, 1.6666665459e-1f));
+        p = p.fma(r, FloatVector.broadcast(F, 5.0000001201e-1f));
+        FloatVector y = p.mul(r).fma(r, r).add(1f);                 // 1 + r + r^2 p(r)
+        IntVector n1 = ni.lanewise(VectorOperators.ASHR, 1), n2 = ni.sub(n1); // 2^n = 2^n1 2^n2, both normal
+        FloatVector s1 = n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector s2 = n2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return y.mul(s1).mul(s2);
+    }
 
     /** 1 / (1 + e^-x). */
     static FloatVector sigmoid(FloatVector x) {
@@ -56,8 +81,8 @@ final class VecMath {
      */
     static FloatVector timesSigmoid(FloatVector a, FloatVector z) {
         FloatVector nz = z.abs().neg();
-        FloatVector e = nz.lanewise(EXP);
-        FloatVector h = nz.mul(0.5f).lanewise(EXP);
+        FloatVector e = exp(nz);
+        FloatVector h = exp(nz.mul(0.5f));
         FloatVector tail = a.mul(e).blend(a.mul(h).mul(h), z.compare(VectorOperators.LT, -80f));
         return a.blend(tail, z.compare(VectorOperators.LT, 0f)).div(e.add(1f));
     }
@@ -83,7 +108,7 @@ final class VecMath {
         p = p.fma(t, FloatVector.broadcast(F, -1.26551223f));
         FloatVector hi = xa.mul(xa);
         FloatVector lo = xa.fma(xa, hi.neg()); // x^2 - hi, exactly
-        FloatVector r = t.mul(hi.mul(-0.5f).lanewise(EXP)).mul(lo.mul(-0.5f).add(p).lanewise(EXP)); // erfc(|x|/sqrt 2)
+        FloatVector r = t.mul(exp(hi.mul(-0.5f))).mul(exp(lo.mul(-0.5f).add(p))); // erfc(|x|/sqrt 2)
         FloatVector erfc = r.neg().add(2f).blend(r, x.compare(VectorOperators.LT, 0f)); // erfc(-x/sqrt 2)
         return x.mul(0.5f).mul(erfc);
     }
@@ -101,7 +126,7 @@ final class VecMath {
             s3 = s3.add(FloatVector.fromArray(F, a, from + i + 3 * L));
         }
         for (int bound = F.loopBound(n); i < bound; i += L) s0 = s0.add(FloatVector.fromArray(F, a, from + i));
-        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        float s = Lanes.sum(s0.add(s1).add(s2.add(s3)));
         for (; i < n; i++) s += a[from + i];
         return s;
     }
@@ -122,7 +147,7 @@ final class VecMath {
             FloatVector v = FloatVector.fromArray(F, a, from + i);
             s0 = v.fma(v, s0);
         }
-        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        float s = Lanes.sum(s0.add(s1).add(s2.add(s3)));
         for (; i < n; i++) s = Math.fma(a[from + i], a[from + i], s);
         return s;
     }
@@ -140,7 +165,7 @@ final class VecMath {
             FloatVector v = FloatVector.fromArray(F, a, from + i).sub(c);
             s0 = v.fma(v, s0);
         }
-        float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float s = Lanes.sum(s0.add(s1));
         for (; i < n; i++) {
             float d = a[from + i] - c;
             s = Math.fma(d, d, s);
@@ -186,7 +211,7 @@ final class VecMath {
         }
         for (int bound = F.loopBound(n); i < bound; i += L)
             s0 = FloatVector.fromArray(F, a, ia + i).fma(FloatVector.fromArray(F, b, ib + i), s0);
-        float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float s = Lanes.sum(s0.add(s1));
         for (; i < n; i++) s = Math.fma(a[ia + i], b[ib + i], s);
         return s;
     }

@@ -43,17 +43,17 @@ final class VecSoftmax {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += L) {
-            FloatVector e = FloatVector.fromArray(F, x, ix + i).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = VecMath.exp(FloatVector.fromArray(F, x, ix + i).sub(max));
             e.intoArray(out, o + i);
             acc = acc.add(e);
         }
         if (i < n) {
             VectorMask<Float> m = F.indexInRange(i, n);
-            FloatVector e = FloatVector.fromArray(F, x, ix + i, m).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = VecMath.exp(FloatVector.fromArray(F, x, ix + i, m).sub(max));
             e.intoArray(out, o + i, m);
             acc = acc.add(e, m);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(acc);
     }
 
     /** out = x - max - log(sum e^(x - max)). */
@@ -62,12 +62,12 @@ final class VecSoftmax {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += L)
-            acc = acc.add(FloatVector.fromArray(F, x, ix + i).sub(max).lanewise(VectorOperators.EXP));
+            acc = acc.add(VecMath.exp(FloatVector.fromArray(F, x, ix + i).sub(max)));
         if (i < n) {
             VectorMask<Float> m = F.indexInRange(i, n);
-            acc = acc.add(FloatVector.fromArray(F, x, ix + i, m).sub(max).lanewise(VectorOperators.EXP), m);
+            acc = acc.add(VecMath.exp(FloatVector.fromArray(F, x, ix + i, m).sub(max)), m);
         }
-        float logSum = (float) Math.log(acc.reduceLanes(VectorOperators.ADD));
+        float logSum = (float) Math.log(Lanes.sum(acc));
         i = 0;
         for (int bound = F.loopBound(n); i < bound; i += L)
             FloatVector.fromArray(F, x, ix + i).sub(max).sub(logSum).intoArray(out, o + i);

@@ -1,5 +1,7 @@
 package org.prune4j.tensor.gemm;
 
+import org.prune4j.tensor.Lanes;
+
 import static org.prune4j.tensor.gemm.Operand.F;
 import static org.prune4j.tensor.gemm.Operand.H;
 import static org.prune4j.tensor.gemm.Operand.L;
@@ -78,8 +80,8 @@ public final class Gemv {
                 s2 = FloatVector.fromArray(F, h, b2 + i).fma(xv, s2);
                 s3 = FloatVector.fromArray(F, h, b3 + i).fma(xv, s3);
             }
-            float t0 = s0.reduceLanes(VectorOperators.ADD), t1 = s1.reduceLanes(VectorOperators.ADD);
-            float t2 = s2.reduceLanes(VectorOperators.ADD), t3 = s3.reduceLanes(VectorOperators.ADD);
+            float t0 = Lanes.sum(s0), t1 = Lanes.sum(s1);
+            float t2 = Lanes.sum(s2), t3 = Lanes.sum(s3);
             for (int i = bound; i < k; i++) {
                 float xi = x[xOff + i];
                 t0 += h[b0 + i] * xi;
@@ -96,7 +98,7 @@ public final class Gemv {
             int b0 = (int) w.index(r, 0);
             FloatVector s0 = FloatVector.zero(F);
             for (int i = 0; i < bound; i += L) s0 = FloatVector.fromArray(F, h, b0 + i).fma(FloatVector.fromArray(F, x, xOff + i), s0);
-            float t0 = s0.reduceLanes(VectorOperators.ADD);
+            float t0 = Lanes.sum(s0);
             for (int i = bound; i < k; i++) t0 += h[b0 + i] * x[xOff + i];
             y[yOff + r * ys] += t0;
         }
@@ -118,8 +120,8 @@ public final class Gemv {
                 s2 = FloatVector.fromMemorySegment(F, s, b2 + o, LE).fma(xv, s2);
                 s3 = FloatVector.fromMemorySegment(F, s, b3 + o, LE).fma(xv, s3);
             }
-            float t0 = s0.reduceLanes(VectorOperators.ADD), t1 = s1.reduceLanes(VectorOperators.ADD);
-            float t2 = s2.reduceLanes(VectorOperators.ADD), t3 = s3.reduceLanes(VectorOperators.ADD);
+            float t0 = Lanes.sum(s0), t1 = Lanes.sum(s1);
+            float t2 = Lanes.sum(s2), t3 = Lanes.sum(s3);
             for (int i = bound; i < k; i++) {
                 float xi = x[xOff + i];
                 long o = 4L * i;
@@ -138,7 +140,7 @@ public final class Gemv {
             FloatVector s0 = FloatVector.zero(F);
             for (int i = 0; i < bound; i += L)
                 s0 = FloatVector.fromMemorySegment(F, s, b0 + 4L * i, LE).fma(FloatVector.fromArray(F, x, xOff + i), s0);
-            float t0 = s0.reduceLanes(VectorOperators.ADD);
+            float t0 = Lanes.sum(s0);
             for (int i = bound; i < k; i++) t0 += s.get(Operand.F32_LE, b0 + 4L * i) * x[xOff + i];
             y[yOff + r * ys] += t0;
         }
@@ -160,8 +162,8 @@ public final class Gemv {
                 s2 = Operand.bf16(ShortVector.fromMemorySegment(H, s, b2 + o, LE)).fma(xv, s2);
                 s3 = Operand.bf16(ShortVector.fromMemorySegment(H, s, b3 + o, LE)).fma(xv, s3);
             }
-            float t0 = s0.reduceLanes(VectorOperators.ADD), t1 = s1.reduceLanes(VectorOperators.ADD);
-            float t2 = s2.reduceLanes(VectorOperators.ADD), t3 = s3.reduceLanes(VectorOperators.ADD);
+            float t0 = Lanes.sum(s0), t1 = Lanes.sum(s1);
+            float t2 = Lanes.sum(s2), t3 = Lanes.sum(s3);
             for (int i = bound; i < k; i++) {
                 float xi = x[xOff + i];
                 long o = 2L * i;
@@ -180,7 +182,7 @@ public final class Gemv {
             FloatVector s0 = FloatVector.zero(F);
             for (int i = 0; i < bound; i += L)
                 s0 = Operand.bf16(ShortVector.fromMemorySegment(H, s, b0 + 2L * i, LE)).fma(FloatVector.fromArray(F, x, xOff + i), s0);
-            float t0 = s0.reduceLanes(VectorOperators.ADD);
+            float t0 = Lanes.sum(s0);
             for (int i = bound; i < k; i++) t0 += org.prune4j.tensor.DType.bf16ToFloat(s.get(Operand.I16_LE, b0 + 2L * i)) * x[xOff + i];
             y[yOff + r * ys] += t0;
         }
@@ -194,7 +196,7 @@ public final class Gemv {
             w.readRow(r, 0, k, row, 0);
             FloatVector s0 = FloatVector.zero(F);
             for (int i = 0; i < bound; i += L) s0 = FloatVector.fromArray(F, row, i).fma(FloatVector.fromArray(F, x, xOff + i), s0);
-            float t0 = s0.reduceLanes(VectorOperators.ADD);
+            float t0 = Lanes.sum(s0);
             for (int i = bound; i < k; i++) t0 += row[i] * x[xOff + i];
             y[yOff + r * ys] += t0;
         }
