@@ -65,7 +65,7 @@ public final class OpenCLKernels implements Kernels {
     private String lastKernel = "";
     private boolean closed;
 
-    private OpenCLKernels(ClDevice info, int cpuThreads) {
+    private OpenCLKernels(ClDevice info, int cpuThreads, ResidentWeightsFactory weightsFactory) {
         this.info = info;
         this.device = Devices.handle(info);
         if (device.getMaxWorkGroupSize() < EW_WG)
@@ -73,7 +73,7 @@ public final class OpenCLKernels implements Kernels {
                     + " work-items; prune4j's kernels need " + EW_WG);
         this.program = ClProgram.build(device);
         this.ops = program.ops();
-        this.weights = new ResidentWeights(device);
+        this.weights = weightsFactory.create(device);
         this.cpu = new VectorKernels(cpuThreads);
     }
 
@@ -84,7 +84,16 @@ public final class OpenCLKernels implements Kernels {
 
     /** A session on {@code device}; the ops delegated to the CPU use {@code cpuThreads} threads. */
     public static OpenCLKernels open(ClDevice device, int cpuThreads) {
-        return new OpenCLKernels(device, cpuThreads);
+        return new OpenCLKernels(device, cpuThreads, ResidentWeights::new);
+    }
+
+    /** A session whose weight arenas hold at most {@code arenaFloats} floats each and {@code budgetFloats} in all (tests). */
+    static OpenCLKernels open(ClDevice device, int cpuThreads, long arenaFloats, long budgetFloats) {
+        return new OpenCLKernels(device, cpuThreads, d -> new ResidentWeights(d, arenaFloats, budgetFloats));
+    }
+
+    private interface ResidentWeightsFactory {
+        ResidentWeights create(OpenCLDevice device);
     }
 
     /** The device this session computes on. */
@@ -110,6 +119,11 @@ public final class OpenCLKernels implements Kernels {
     /** What this session keeps on the device. */
     public Residency residency() {
         return weights.stats();
+    }
+
+    /** The weight cache (tests). */
+    ResidentWeights weights() {
+        return weights;
     }
 
     @Override

@@ -101,6 +101,11 @@ final class ResidentWeights implements AutoCloseable {
         }
     }
 
+    /** The arenas, oldest first (tests). */
+    synchronized List<WeightArena> arenas() {
+        return List.copyOf(arenas);
+    }
+
     synchronized Residency stats() {
         long bytes = 0;
         for (Entry e : resident.values()) bytes += 4L * e.n() * e.k();

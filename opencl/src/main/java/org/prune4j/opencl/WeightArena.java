@@ -40,6 +40,14 @@ final class WeightArena implements AutoCloseable {
         this.kernel = k;
     }
 
+    /** Tests only: make Aparapi run the kernel in its Java thread pool, as it does silently when OpenCL fails. */
+    synchronized void forceJavaThreadPoolForTest() {
+        kernel.setExecutionMode(com.aparapi.Kernel.EXECUTION_MODE.JTP);
+        javaForTest = true;
+    }
+
+    private boolean javaForTest;
+
     /** y [m, n] = x [m, k] @ W^T for the weight of {@code n} rows at {@code wOff}. */
     synchronized float[] multiply(float[] x, int m, int n, int k, int wOff) {
         if (kernel == null) throw new IllegalStateException("weight arena on " + deviceName + " is closed");
@@ -55,12 +63,12 @@ final class WeightArena implements AutoCloseable {
         if (m <= 2) {
             g.mode = ResidentGemmKernel.ROWS;
             long groups = Math.min(65536L, (long) m * ((n + ResidentGemmKernel.VR - 1) / ResidentGemmKernel.VR));
-            range = Range.create(device, (int) groups * ResidentGemmKernel.VW, ResidentGemmKernel.VW);
+            range = Range.create(javaForTest ? com.aparapi.device.JavaDevice.THREAD_POOL : device, (int) groups * ResidentGemmKernel.VW, ResidentGemmKernel.VW);
         } else {
             g.mode = ResidentGemmKernel.TILED;
             int gx = (n + ResidentGemmKernel.TILE - 1) / ResidentGemmKernel.TILE * ResidentGemmKernel.LS;
             int gy = (m + ResidentGemmKernel.TILE - 1) / ResidentGemmKernel.TILE * ResidentGemmKernel.LS;
-            range = Range.create2D(device, gx, gy, ResidentGemmKernel.LS, ResidentGemmKernel.LS);
+            range = Range.create2D(javaForTest ? com.aparapi.device.JavaDevice.THREAD_POOL : device, gx, gy, ResidentGemmKernel.LS, ResidentGemmKernel.LS);
         }
         int javaRunsBefore = g.javaRuns;
         g.put(x);
