@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
         description = "Prune, distill and evaluate Llama-family language models in pure Java.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                EvalCommand.class,
+                GenerateCommand.class,
                 DevicesCommand.class,
         })
 public final class Main implements Runnable {

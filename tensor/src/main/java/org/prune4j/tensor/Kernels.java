@@ -107,6 +107,26 @@ public interface Kernels extends AutoCloseable {
     /** Entries {@code index} of dim (repeats allowed) -> same rank, dim size = index.length. */
     Tensor indexSelect(Tensor a, int dim, int[] index);
 
+    /**
+     * Scatter-add, the backward of {@link #embedding} and {@link #indexSelect}: for each i in order,
+     * dst.select(dim, index[i]) += src.select(dim, i) (repeated indices accumulate). dst must be writable;
+     * src has dst's shape except size index.length along dim. This default runs on any backend through
+     * {@link #addInPlace}; backends may override it with a faster loop.
+     */
+    default void indexAdd(Tensor dst, int dim, int[] index, Tensor src) {
+        int d = Shapes.dim(dim, dst.shape());
+        int[] expect = dst.shape();
+        expect[d] = index.length;
+        if (!java.util.Arrays.equals(expect, src.shape()))
+            throw new ShapeException("indexAdd: source " + Shapes.str(src.shape()) + " does not match destination "
+                    + Shapes.str(dst.shape()) + " with " + index.length + " indices along dim " + dim);
+        for (int i = 0; i < index.length; i++) {
+            if (index[i] < 0 || index[i] >= dst.size(d))
+                throw new ShapeException("indexAdd index " + index[i] + " is out of range for dim " + dim + " of shape " + Shapes.str(dst.shape()));
+            addInPlace(dst.select(d, index[i]), src.select(d, i));
+        }
+    }
+
     // ---------------------------------------------------------------- device residency (no-ops on the CPU)
 
     /**

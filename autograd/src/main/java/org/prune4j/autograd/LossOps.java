@@ -1,0 +1,79 @@
+package org.prune4j.autograd;
+
+import org.prune4j.tensor.Kernels;
+import org.prune4j.tensor.ShapeException;
+import org.prune4j.tensor.Shapes;
+import org.prune4j.tensor.Tensor;
+import org.prune4j.tensor.UnaryOp;
+
+/** Training losses: next-token cross-entropy and the distillation KL divergence. */
+final class LossOps {
+    private LossOps() {}
+
+    /**
+     * Mean cross-entropy -log softmax(logits)[target] over the rows whose target is not {@code ignoreIndex};
+     * logits [N, V], targets [N]. The sum runs in double. Backward: (softmax - onehot) / count per kept row.
+     * With every row ignored the loss is NaN (as in PyTorch) and the gradient zero.
+     */
+    static Var crossEntropy(Tape tape, Var logits, int[] targets, int ignoreIndex) {
+        Kernels k = tape.kernels();
+        int[] sh = logits.shape();
+        if (sh.length != 2 || sh[0] != targets.length)
+            throw new ShapeException("cross-entropy needs logits [N, V] and N targets; got logits " + Shapes.str(sh) + " and " + targets.length + " targets");
+        int n = sh[0], v = sh[1];
+        Tensor lsm = k.logSoftmax(logits.value()); // [N, V]
+        double sum = 0;
+        int count = 0;
+        for (int i = 0; i < n; i++) {
+            int t = targets[i];
+            if (t == ignoreIndex) continue;
+            if (t < 0 || t >= v) throw new IndexOutOfBoundsException("target " + t + " at row " + i + " is outside the vocabulary [0, " + v + ")");
+            sum -= lsm.get(i, t);
+            count++;
+        }
+        int kept = count;
+        int[] tg = targets.clone();
+        Tensor y = Tensor.scalar(kept == 0 ? Float.NaN : (float) (sum / kept));
+        return tape.record("crossEntropy", y, dy -> {
+            if (kept == 0) return;
+            Tensor g = k.unary(UnaryOp.EXP, lsm); // softmax, a fresh [N, V] buffer we may edit
+            for (int i = 0; i < n; i++) {
+                if (tg[i] == ignoreIndex) g.select(0, i).fill(0f);
+                else g.set(g.get(i, tg[i]) - 1f, i, tg[i]);
+            }
+            tape.accumulate(logits, k.scale(g, dy.item() / kept));
+        }, logits);
+    }
+
+    /**
+     * Knowledge-distillation loss (Hinton et al. 2015): tau^2 * mean over rows of KL(p_teacher || p_student) with
+     * p = softmax(logits / tau); student logits [N, V] (a variable), teacher logits [N, V] (a constant). The tau^2
+     * factor keeps gradient magnitudes independent of the temperature. d/d student = tau (p_student - p_teacher) / N.
+     */
+    static Var klDivergence(Tape tape, Var student, Tensor teacher, float temperature) {
+        Kernels k = tape.kernels();
+        int[] sh = student.shape();
+        if (sh.length != 2 || !java.util.Arrays.equals(sh, teacher.shape()))
+            throw new ShapeException("KL divergence needs student and teacher logits [N, V] of the same shape; got " + Shapes.str(sh) + " and " + Shapes.str(teacher.shape()));
+        if (!(temperature > 0)) throw new IllegalArgumentException("temperature must be positive, got " + temperature);
+        int n = sh[0], v = sh[1];
+        float invT = 1f / temperature;
+        Tensor lsS = k.logSoftmax(k.scale(student.value(), invT)); // [N, V]
+        Tensor lsT = k.logSoftmax(k.scale(teacher, invT));
+        Tensor pT = k.unary(UnaryOp.EXP, lsT);
+        Tensor pd = pT.toF32(), td = lsT.toF32(), sd = lsS.toF32();
+        float[] pa = pd.array(), ta = td.array(), sa = sd.array();
+        int po = (int) pd.offset(), to = (int) td.offset(), so = (int) sd.offset();
+        double kl = 0;
+        for (int i = 0; i < n * v; i++) {
+            double p = pa[po + i];
+            if (p > 0) kl += p * ((double) ta[to + i] - sa[so + i]); // 0 log 0 = 0
+        }
+        double t2 = (double) temperature * temperature;
+        Tensor y = Tensor.scalar((float) (t2 * kl / n));
+        return tape.record("klDivergence", y, dy -> {
+            Tensor diff = k.sub(k.unary(UnaryOp.EXP, lsS), pT);
+            tape.accumulate(student, k.scale(diff, (float) (dy.item() * temperature / n)));
+        }, student);
+    }
+}
