@@ -2,8 +2,10 @@ package org.prune4j.cli;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.prune4j.opencl.Backends;
 import org.prune4j.tensor.Kernels;
+import org.prune4j.tensor.Tensor;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -48,6 +50,16 @@ public final class DeviceOptions {
             }
         }
         return kernels;
+    }
+
+    /**
+     * For commands that only run a model (eval, generate): its matrices are never modified there, so a device backend
+     * may keep them resident (from their second use on; see OpenCLKernels). Commands that change weights (prune,
+     * distill) must not call this, or must {@link Kernels#release} each weight they modify.
+     */
+    public void keepResident(Map<String, Tensor> weights) {
+        Kernels k = kernels();
+        for (Tensor t : weights.values()) if (t.rank() == 2) k.keepResident(t);
     }
 
     /** Closes every backend opened by a command of this process (device buffers, programs). */

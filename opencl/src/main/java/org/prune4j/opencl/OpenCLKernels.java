@@ -24,7 +24,7 @@ import org.prune4j.tensor.VectorKernels;
  * <pre>{@code
  * try (OpenCLKernels k = OpenCLKernels.open(Devices.select("opencl"))) {
  *     LlamaModel model = LlamaModel.load(dir, k);
- *     k.keepResident(model.weights());   // optional: upload every weight once, up front
+ *     k.keepResident(weights);   // the model's matrices: resident from their second use (inference only)
  *     ... model.logits(tokens) ...
  * }
  * }</pre>
@@ -41,8 +41,9 @@ import org.prune4j.tensor.VectorKernels;
  * code the device kernels do not know (see {@link ClCodes}).
  *
  * <p><b>Residency.</b> Inputs and results are host tensors (the {@link Kernels} contract), so activations move every
- * call; weights do not. A weight W [out, in] of {@code linear}/{@code matmul} stays on the device once it is
- * registered with {@link #keepResident} or, for read-only (memory-mapped) storage, from its second use on (see
+ * call; weights do not. A weight W [out, in] of {@code linear}/{@code matmul} whose storage is read-only (memory-mapped)
+ * or that was registered with {@link #keepResident} stays on the device from its second use on: the first forward
+ * pass uploads per call and marks the weights, the second uploads all of them together into one arena (see
  * {@link ResidentWeights}). A registered writable weight must not be modified in place while resident: call
  * {@link #release} after modifying it. Inputs of any layout or dtype (strided, broadcast, BF16/F16, mapped) are
  * made dense F32 on the host before upload.

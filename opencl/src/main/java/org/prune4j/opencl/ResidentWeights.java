@@ -13,16 +13,14 @@ import org.prune4j.tensor.Tensor;
 
 /**
  * The weight cache of one {@link OpenCLKernels} session: which weight views live on the device, in which
- * {@link WeightArena}. A weight W [n, k] (the [out, in] matrix of {@code linear}, i.e. {@code b.t()} of a matmul)
- * becomes resident when
- * <ul>
- *   <li>it was registered with {@code keepResident} (any storage) — uploaded with every other pending weight at its
- *       first use, or</li>
- *   <li>its storage is read-only (a memory-mapped checkpoint, which cannot change under us) and it is used a second
- *       time — the first use runs with a per-call upload and only marks it, so one forward pass discovers the
- *       model's weights and the second packs all of them into one arena with one upload.</li>
- * </ul>
- * Writable weights that were not registered are never cached: an in-place update (pruning, an optimizer step)
+ * {@link WeightArena}. A weight W [n, k] (the [out, in] matrix of {@code linear}, i.e. {@code b.t()} of a matmul) is
+ * eligible when its storage is read-only (a memory-mapped checkpoint, which cannot change under us) or when it was
+ * registered with {@code keepResident}. An eligible weight's first use runs with a per-call upload and marks it; its
+ * second use uploads every marked weight together into one arena, from which all later uses run. So one forward
+ * pass discovers a model's weights, the second packs them with one upload, and tensors registered but never
+ * multiplied (an embedding table) never take device memory.
+ *
+ * <p>Writable weights that were not registered are never cached: an in-place update (pruning, an optimizer step)
  * would otherwise leave a stale device copy. {@link #release} drops a weight (an arena is freed once all its weights
  * are released); {@link #close} frees every arena.
  */
@@ -57,14 +55,13 @@ final class ResidentWeights implements AutoCloseable {
         this.budget = budget;
     }
 
-    /** Registers w [n, k] (and its transpose's orientation) for residency from its first use on. */
+    /** Makes w [n, k] (in either orientation) eligible for residency, as if its storage were read-only. */
     synchronized void keep(Tensor w) {
         if (w.rank() != 2 || w.numel() == 0) return;
-        WeightKey key = WeightKey.of(w);
-        registered.add(key);
-        registered.add(WeightKey.of(w.t()));
-        declined.remove(key);
-        if (!resident.containsKey(key)) pending.put(key, w);
+        for (WeightKey key : List.of(WeightKey.of(w), WeightKey.of(w.t()))) {
+            registered.add(key);
+            declined.remove(key);
+        }
     }
 
     /** The resident form of w [n, k], making it resident first when this use qualifies; null to compute without it. */
@@ -75,17 +72,13 @@ final class ResidentWeights implements AutoCloseable {
             if (alive(e.weight())) return e;
             evict(e);
         }
-        if (declined.contains(key)) return null;
+        if (declined.contains(key) || w.numel() == 0) return null;
+        if (!registered.contains(key) && w.storage().writable()) return null;
         if (pending.containsKey(key)) {
             flush();
             return resident.get(key);
         }
-        if (registered.contains(key)) {
-            pending.put(key, w);
-            flush();
-            return resident.get(key);
-        }
-        if (!w.storage().writable() && w.numel() > 0) pending.put(key, w);
+        pending.put(key, w);
         return null;
     }
 

@@ -44,6 +44,7 @@ class ResidencyTest {
                 .checkAssert((rows, in, out, seed) -> {
                     Tensor w = Tensor.randn(seed, 1, out, in), x = Tensor.randn(seed + 1, 1, rows, in);
                     k.keepResident(w);
+                    checkLinear(x, w, k.linear(x, w, null), "first use, uploaded with the call");
                     checkLinear(x, w, Ran.on(k, "residentGemm", () -> k.linear(x, w, null)), "resident " + rows + "x" + in + "x" + out);
                     // leading batch dims flatten into rows; BF16 activations are widened before upload
                     Tensor x3 = Tensor.randn(seed + 2, 1, 2, rows, in);
@@ -58,6 +59,7 @@ class ResidencyTest {
     void weightsStayOnTheDeviceUntilReleased(OpenCLKernels k) {
         Tensor w = Tensor.randn(1, 1, 40, 24), x = Tensor.randn(2, 1, 5, 24);
         k.keepResident(w);
+        k.linear(x, w, null);
         Tensor before = Ran.on(k, "residentGemm", () -> k.linear(x, w, null));
         // change the host weight in place without telling the backend: the device copy is what runs
         w.array()[0] += 10f;
@@ -88,6 +90,19 @@ class ResidencyTest {
     }
 
     @Test
+    void keptTensorsNeverMultipliedTakeNoDeviceMemory(OpenCLKernels k) {
+        Tensor w = Tensor.randn(20, 1, 12, 10), table = Tensor.randn(21, 1, 50, 10), x = Tensor.randn(22, 1, 3, 10);
+        Residency start = k.residency();
+        k.keepResident(w, table);
+        k.embedding(table, new int[] {1, 2});
+        k.linear(x, w, null);
+        Ran.on(k, "residentGemm", () -> k.linear(x, w, null));
+        assertEquals(start.weights() + 1, k.residency().weights(), "only the multiplied weight was uploaded");
+        assertEquals(start.arenaBytes() + 4L * 12 * 10, k.residency().arenaBytes());
+        k.release(w, table);
+    }
+
+    @Test
     void writableWeightsAreNeverCachedUnlessKept(OpenCLKernels k) {
         Tensor w = Tensor.randn(6, 1, 16, 16), x = Tensor.randn(7, 1, 3, 16);
         for (int i = 0; i < 3; i++) checkLinear(x, w, Ran.on(k, "gemm", () -> k.linear(x, w, null)), "writable use " + i);
@@ -99,6 +114,8 @@ class ResidencyTest {
             Tensor big = Tensor.randn(8, 1, 90, 30), small = Tensor.randn(9, 1, 7, 30);   // 2700 floats: three arenas of <= 1000
             k.keepResident(big, small);
             Tensor x = Tensor.randn(10, 1, 5, 30), x1 = Tensor.randn(11, 1, 1, 30);
+            k.linear(x, big, null);
+            k.linear(x, small, null);
             checkLinear(x, big, Ran.on(k, "residentGemm", () -> k.linear(x, big, null)), "split weight, tiled");
             checkLinear(x1, big, Ran.on(k, "residentGemm", () -> k.linear(x1, big, null)), "split weight, rows");
             checkLinear(x, small, Ran.on(k, "residentGemm", () -> k.linear(x, small, null)), "packed after it");
@@ -115,6 +132,7 @@ class ResidencyTest {
         try (OpenCLKernels k = OpenCLKernels.open(Devices.select("opencl"), 1, 1 << 20, 500)) {
             Tensor w = Tensor.randn(12, 1, 40, 20), x = Tensor.randn(13, 1, 3, 20);
             k.keepResident(w);
+            k.linear(x, w, null);
             checkLinear(x, w, Ran.on(k, "gemm", () -> k.linear(x, w, null)), "over budget: computed with a per-call upload");
             assertEquals(1, k.residency().declined());
             assertEquals(0, k.residency().arenas());
@@ -126,6 +144,7 @@ class ResidencyTest {
         OpenCLKernels k = OpenCLKernels.open(Devices.select("opencl"), 1);
         Tensor w = Tensor.randn(14, 1, 8, 8);
         k.keepResident(w);
+        k.linear(Tensor.randn(15, 1, 2, 8), w, null);
         k.linear(Tensor.randn(15, 1, 2, 8), w, null);
         assertEquals(1, k.residency().arenas());
         WeightArena arena = k.weights().arenas().get(0);
@@ -143,6 +162,7 @@ class ResidencyTest {
             Tensor w = Tensor.randn(16, 1, 8, 8);
             k.keepResident(w);
             k.linear(Tensor.randn(17, 1, 1, 8), w, null);
+            Ran.on(k, "residentGemm", () -> k.linear(Tensor.randn(17, 1, 1, 8), w, null));
             k.weights().arenas().get(0).forceJavaThreadPoolForTest();
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> k.linear(Tensor.randn(18, 1, 1, 8), w, null));
             assertTrue(e.getMessage().contains("Java thread pool"), e.getMessage());
