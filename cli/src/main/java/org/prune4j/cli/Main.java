@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 EvalCommand.class,
                 GenerateCommand.class,
+                TrainCommand.class,
                 DevicesCommand.class,
         })
 public final class Main implements Runnable {
