@@ -71,8 +71,9 @@ float unary_op(int op, float x) {
         case U_RSQRT: return 1.0f / sqrt(x);
         case U_SILU: return x / (1.0f + exp(-x));
         case U_SIGMOID: return 1.0f / (1.0f + exp(-x));
-        case U_GELU: return 0.5f * x * (1.0f + erf(x * 0.70710678118654752f));
-        case U_GELU_TANH: return 0.5f * x * (1.0f + tanh(0.79788456080286536f * (x + 0.044715f * x * x * x)));
+        // as the oracle: 0.5 x erfc(-x / sqrt 2) and x / (1 + exp(-2u)), which do not cancel in the negative tail
+        case U_GELU: return 0.5f * x * erfc(-x * 0.70710678118654752f);
+        case U_GELU_TANH: return x / (1.0f + exp(-2.0f * 0.79788456080286536f * (x + 0.044715f * x * x * x)));
         case U_TANH: return tanh(x);
         case U_RELU: return jmax(x, 0.0f);
         case U_RECIPROCAL: return 1.0f / x;

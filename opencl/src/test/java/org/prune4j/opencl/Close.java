@@ -59,8 +59,16 @@ final class Close {
                 assertEquals(e[i], a[i], 0f, what + ": element " + i);
     }
 
-    /** {@code n} ulps of the expected value plus an absolute floor. */
-    static Bound ulps(double n, double abs) {
-        return (i, e) -> n * Math.ulp(e) + abs;
+    /**
+     * {@code n} ulps of the expected value, plus the smallest normal float: OpenCL lets single-precision
+     * arithmetic flush subnormal results to zero (most GPUs do).
+     */
+    static Bound ulps(double n) {
+        return (i, e) -> n * Math.ulp(e) + Float.MIN_NORMAL;
+    }
+
+    /** Like {@link #ulps(double)} with a per-element ulp count. */
+    static Bound ulps(java.util.function.IntToDoubleFunction n) {
+        return (i, e) -> n.applyAsDouble(i) * Math.ulp(e) + Float.MIN_NORMAL;
     }
 }
