@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 InfoCommand.class,
+                EvalCommand.class,
+                GenerateCommand.class,
         })
 public final class Main implements Runnable {
 
