@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 InfoCommand.class,
                 EvalCommand.class,
                 GenerateCommand.class,
+                TrainCommand.class,
         })
 public final class Main implements Runnable {
 
