@@ -94,6 +94,8 @@ final class AddedTokens {
         final List<Token> tokens;
         private final Node root = new Node();
         private final BitSet first = new BitSet(1 << 16);
+        /** The first char of every pattern when they all share one (usually '<'): found with indexOf. */
+        private final int sharedFirst;
 
         Matcher(List<String> patterns, List<Token> tokens) {
             this.tokens = tokens;
@@ -108,12 +110,18 @@ final class AddedTokens {
                 }
                 if (n.token < 0) n.token = i; // the same pattern twice: the first one wins
             }
+            sharedFirst = first.cardinality() == 1 ? first.nextSetBit(0) : -1;
         }
 
         /** {start, end, token index} of the leftmost-longest match at or after {@code from}, or null. */
         int[] leftmostLongest(String s, int from) {
             for (int i = from; i < s.length(); i++) {
-                if (!first.get(s.charAt(i))) continue;
+                if (sharedFirst >= 0) {
+                    i = s.indexOf(sharedFirst, i);
+                    if (i < 0) return null;
+                } else if (!first.get(s.charAt(i))) {
+                    continue;
+                }
                 Node n = root;
                 int bestEnd = -1, best = -1;
                 for (int k = i; k < s.length() && n.next != null; k++) {

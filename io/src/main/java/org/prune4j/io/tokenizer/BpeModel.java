@@ -25,10 +25,13 @@ final class BpeModel {
     private final int[] byteIds = new int[256];
     /** Whether a long word may be cut before each '▁' that follows another char (see splitSafe). */
     private final boolean splitAtSpaces;
-    private final WordCache cache = new WordCache();
+    /** Words arrive unmapped and are written in GPT-2's byte alphabet here (see PreTokenizers.endsWithByteLevel). */
+    private final boolean byteLevelInput;
+    private final ThreadLocal<WordCache> caches = WordCache.perThread();
 
     BpeModel(Object2IntOpenHashMap<String> vocab, String[] idToToken, Long2LongOpenHashMap merges, int unkId,
-             boolean fuseUnk, boolean byteFallback, boolean ignoreMerges, String prefix, String suffix) {
+             boolean fuseUnk, boolean byteFallback, boolean ignoreMerges, String prefix, String suffix, boolean byteLevelInput) {
+        this.byteLevelInput = byteLevelInput;
         this.vocab = vocab;
         this.idToToken = idToToken;
         this.merges = merges;
@@ -47,7 +50,7 @@ final class BpeModel {
             }
         }
         for (int b = 0; b < 256; b++) byteIds[b] = vocab.getInt(String.format("<0x%02X>", b));
-        splitAtSpaces = splitSafe();
+        splitAtSpaces = !byteLevelInput && splitSafe();
     }
 
     /**
@@ -65,27 +68,36 @@ final class BpeModel {
         return true;
     }
 
-    /** Appends the ids of one pre-tokenized word. */
-    void tokenize(String word, IdSink out) {
-        if (word.isEmpty()) return;
-        if (splitAtSpaces && word.length() > WordCache.MAX_WORD) {
-            int start = 0, n = word.length();
-            for (int i = 1; i <= n; i++) {
-                if (i == n || (word.charAt(i) == SPACE && word.charAt(i - 1) != SPACE)) {
-                    tokenizeCached(word.substring(start, i), out);
+    /** The cache of the calling thread (fetch once per encode call). */
+    WordCache cache() {
+        return caches.get();
+    }
+
+    /** Appends the ids of one pre-tokenized word, the range [w.start, w.end) of w.src. */
+    void tokenize(Segment w, WordCache cache, IdSink out) {
+        String src = w.src();
+        int a = w.start(), b = w.end();
+        if (a >= b) return;
+        if (splitAtSpaces && b - a > WordCache.MAX_WORD) {
+            int start = a;
+            for (int i = a + 1; i <= b; i++) {
+                if (i == b || (src.charAt(i) == SPACE && src.charAt(i - 1) != SPACE)) {
+                    tokenizeCached(src, start, i, cache, out);
                     start = i;
                 }
             }
             return;
         }
-        tokenizeCached(word, out);
+        tokenizeCached(src, a, b, cache, out);
     }
 
-    private void tokenizeCached(String word, IdSink out) {
-        int[] ids = cache.get(word);
+    private void tokenizeCached(String src, int a, int b, WordCache cache, IdSink out) {
+        int h = WordCache.hash(src, a, b);
+        int[] ids = cache.get(src, a, b, h);
         if (ids == null) {
-            ids = tokenizeWord(word);
-            cache.put(word, ids);
+            String word = src.substring(a, b);
+            ids = tokenizeWord(byteLevelInput ? ByteLevelMap.encode(word) : word);
+            cache.put(word, h, ids);
         }
         out.addAll(ids);
     }

@@ -84,6 +84,7 @@ public final class HfTokenizer implements Tokenizer {
         String[] idToToken = new String[maxId + 1];
         for (var e : vocab.object2IntEntrySet()) idToToken[e.getIntValue()] = e.getKey();
         String prefix = j.optString(m, "continuing_subword_prefix", "model");
+        boolean deferByteLevel = PreTokenizers.endsWithByteLevel(root.get("pre_tokenizer"));
         Long2LongOpenHashMap merges = parseMerges(j, j.list(m, "merges", "model"), vocab, prefix == null ? 0 : prefix.length());
         String unk = j.optString(m, "unk_token", "model");
         int unkId = -1;
@@ -93,10 +94,10 @@ public final class HfTokenizer implements Tokenizer {
         }
         BpeModel model = new BpeModel(vocab, idToToken, merges, unkId, j.bool(m, "fuse_unk", false, "model"),
                 j.bool(m, "byte_fallback", false, "model"), j.bool(m, "ignore_merges", false, "model"),
-                prefix, j.optString(m, "end_of_word_suffix", "model"));
+                prefix, j.optString(m, "end_of_word_suffix", "model"), deferByteLevel);
 
         Normalizers.Normalizer normalizer = Normalizers.parse(j, root.get("normalizer"), "normalizer");
-        PreTokenizers.PreTokenizer pre = PreTokenizers.parse(j, root.get("pre_tokenizer"), "pre_tokenizer");
+        PreTokenizers.PreTokenizer pre = PreTokenizers.parse(j, root.get("pre_tokenizer"), "pre_tokenizer", deferByteLevel);
         Decoders.Decoder decoder = Decoders.parse(j, root.get("decoder"), "decoder");
         AddedTokens added = new AddedTokens(parseAdded(j, root.get("added_tokens"), vocab), normalizer);
 
@@ -204,33 +205,38 @@ public final class HfTokenizer implements Tokenizer {
     @Override
     public int[] encode(String text) {
         IdSink out = new IdSink(text.length() / 3 + 8);
+        WordCache cache = model.cache();
         List<Segment> words = new ArrayList<>();
         for (AddedTokens.Split seg : AddedTokens.split(text, added.raw)) {
             if (seg.id() >= 0) {
                 out.add(seg.id());
                 continue;
             }
-            Segment s = new Segment(text.substring(seg.start(), seg.end()), seg.start() == 0);
+            Segment s = new Segment(text, seg.start(), seg.end(), seg.start() == 0);
             if (normalizer != null) s = normalizer.apply(s);
+            if (added.normalized == null) {
+                tokenize(s, cache, words, out);
+                continue;
+            }
             String t = s.text();
             for (AddedTokens.Split sub : AddedTokens.split(t, added.normalized)) {
-                if (sub.id() >= 0) {
-                    out.add(sub.id());
-                    continue;
-                }
-                if (sub.start() >= sub.end()) continue;
-                Segment piece = new Segment(sub.start() == 0 && sub.end() == t.length() ? t : t.substring(sub.start(), sub.end()),
-                        s.atOrigin() && sub.start() == 0);
-                if (preTokenizer == null) {
-                    model.tokenize(piece.text(), out);
-                } else {
-                    words.clear();
-                    preTokenizer.apply(piece, words);
-                    for (Segment w : words) model.tokenize(w.text(), out);
-                }
+                if (sub.id() >= 0) out.add(sub.id());
+                else tokenize(new Segment(t, sub.start(), sub.end(), s.atOrigin() && sub.start() == 0), cache, words, out);
             }
         }
         return out.toArray();
+    }
+
+    /** Pre-tokenizer, then the model, on one segment that holds no added token. */
+    private void tokenize(Segment s, WordCache cache, List<Segment> words, IdSink out) {
+        if (s.isEmpty()) return;
+        if (preTokenizer == null) {
+            model.tokenize(s, cache, out);
+            return;
+        }
+        words.clear();
+        preTokenizer.apply(s, words);
+        for (Segment w : words) model.tokenize(w, cache, out);
     }
 
     // ------------------------------------------------------------------ decoding

@@ -15,7 +15,7 @@ final class OnigRegex {
     static final int FLAGS = Pattern.UNICODE_CHARACTER_CLASS | Pattern.UNICODE_CASE | Pattern.MULTILINE | Pattern.UNIX_LINES;
 
     /** The GPT-2 split regex the ByteLevel pre-tokenizer uses when use_regex is true. */
-    static final Pattern GPT2 = compile("'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+");
+    static final Pattern GPT2 = compile(SplitScanner.GPT2);
 
     static Pattern compile(String onig) throws PatternSyntaxException {
         return Pattern.compile(translate(onig), FLAGS);

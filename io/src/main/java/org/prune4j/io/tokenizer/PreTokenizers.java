@@ -22,6 +22,22 @@ final class PreTokenizers {
     enum Behavior { REMOVED, ISOLATED, MERGED_WITH_PREVIOUS, MERGED_WITH_NEXT, CONTIGUOUS }
 
     static PreTokenizer parse(JsonFields j, Object json, String where) throws TokenizerFormatException {
+        return parse(j, json, where, false);
+    }
+
+    /**
+     * Whether the pre-tokenizer ends with a ByteLevel step (alone, or last of a Sequence): then that step can leave
+     * its words unmapped and the model maps them on a cache miss only, which is how encoding stays fast.
+     */
+    static boolean endsWithByteLevel(Object json) {
+        if (!(json instanceof Map<?, ?> m)) return false;
+        if ("ByteLevel".equals(m.get("type"))) return true;
+        if ("Sequence".equals(m.get("type")) && m.get("pretokenizers") instanceof List<?> l && !l.isEmpty()) return endsWithByteLevel(l.get(l.size() - 1));
+        return false;
+    }
+
+    /** With {@code deferByteLevel}, the final ByteLevel step emits raw words (see {@link #endsWithByteLevel}). */
+    static PreTokenizer parse(JsonFields j, Object json, String where, boolean deferByteLevel) throws TokenizerFormatException {
         if (json == null) return null;
         Map<String, Object> m = j.object(json, where);
         String type = j.type(m, where);
@@ -30,7 +46,7 @@ final class PreTokenizers {
                 List<PreTokenizer> steps = new ArrayList<>();
                 List<Object> list = j.list(m, "pretokenizers", where);
                 for (int i = 0; i < list.size(); i++) {
-                    PreTokenizer p = parse(j, list.get(i), where + ".pretokenizers[" + i + "]");
+                    PreTokenizer p = parse(j, list.get(i), where + ".pretokenizers[" + i + "]", deferByteLevel && i == list.size() - 1);
                     if (p != null) steps.add(p);
                 }
                 return (s, out) -> {
@@ -46,17 +62,17 @@ final class PreTokenizers {
             case "ByteLevel": {
                 boolean prefixSpace = j.bool(m, "add_prefix_space", true, where);
                 boolean useRegex = j.bool(m, "use_regex", true, where);
+                boolean map = !deferByteLevel;
                 return (s, out) -> {
-                    Segment t = prefixSpace && !s.text().startsWith(" ") ? new Segment(" " + s.text(), s.atOrigin()) : s;
-                    if (useRegex) {
-                        int from = out.size();
-                        splitRegex(t, OnigRegex.GPT2, Behavior.ISOLATED, false, out);
+                    Segment t = prefixSpace && (s.isEmpty() || s.src().charAt(s.start()) != ' ') ? new Segment(" " + s.text(), s.atOrigin()) : s;
+                    int from = out.size();
+                    if (useRegex) splitScan(t, GPT2_SCANNER, Behavior.ISOLATED, false, out);
+                    else if (!t.isEmpty()) out.add(t);
+                    if (map) {
                         for (int i = from; i < out.size(); i++) {
                             Segment w = out.get(i);
                             out.set(i, new Segment(ByteLevelMap.encode(w.text()), w.atOrigin()));
                         }
-                    } else {
-                        out.add(new Segment(ByteLevelMap.encode(t.text()), t.atOrigin()));
                     }
                 };
             }
@@ -64,6 +80,8 @@ final class PreTokenizers {
                 Pattern re = j.pattern(m, where);
                 Behavior b = behavior(j, j.string(m, "behavior", where), where);
                 boolean invert = j.bool(m, "invert", false, where);
+                SplitScanner scanner = re.flags() == OnigRegex.FLAGS ? SplitScanner.forPattern(re.pattern()) : null;
+                if (scanner != null) return (s, out) -> splitScan(s, scanner, b, invert, out);
                 return (s, out) -> splitRegex(s, re, b, invert, out);
             }
             case "Metaspace": {
@@ -87,7 +105,7 @@ final class PreTokenizers {
                     if (!t.startsWith(rep) && (prepend.equals("always") || (prepend.equals("first") && s.atOrigin()))) t = rep + t;
                     Segment n = new Segment(t, s.atOrigin());
                     if (split) splitChars(n, c -> c == repCp, Behavior.MERGED_WITH_NEXT, out);
-                    else if (!t.isEmpty()) out.add(n);
+                    else if (!n.isEmpty()) out.add(n);
                 };
             }
             case "Digits": {
@@ -117,29 +135,43 @@ final class PreTokenizers {
         };
     }
 
+    private static final SplitScanner GPT2_SCANNER = SplitScanner.forPattern(SplitScanner.GPT2);
+
+    /** As splitRegex for a pattern a {@link SplitScanner} implements: its matches are contiguous. */
+    static void splitScan(Segment s, SplitScanner sc, Behavior b, boolean invert, List<Segment> out) {
+        Spans sp = new Spans();
+        String src = s.src();
+        for (int i = s.start(), end = s.end(); i < end; ) {
+            int e = sc.end(src, i, end);
+            sp.add(i, e, !invert);
+            i = e;
+        }
+        sp.emit(s, b, out);
+    }
+
     /** Matches of a regex as (start, end, isMatch) spans covering the text (pattern.rs for Regex), optionally inverted. */
     static void splitRegex(Segment s, Pattern re, Behavior b, boolean invert, List<Segment> out) {
-        String t = s.text();
         Spans sp = new Spans();
-        if (!t.isEmpty()) {
-            Matcher mt = re.matcher(t);
-            int prev = 0;
+        if (!s.isEmpty()) {
+            // a region with opaque, anchoring bounds matches exactly as the substring would
+            Matcher mt = re.matcher(s.src()).region(s.start(), s.end());
+            int prev = s.start();
             while (mt.find()) {
                 if (prev != mt.start()) sp.add(prev, mt.start(), invert);
                 sp.add(mt.start(), mt.end(), !invert);
                 prev = mt.end();
             }
-            if (prev != t.length()) sp.add(prev, t.length(), invert);
+            if (prev != s.end()) sp.add(prev, s.end(), invert);
         }
         sp.emit(s, b, out);
     }
 
     /** Each char satisfying {@code isDelimiter} is its own match (pattern.rs for Fn(char) -> bool). */
     static void splitChars(Segment s, IntPredicate isDelimiter, Behavior b, List<Segment> out) {
-        String t = s.text();
+        String t = s.src();
         Spans sp = new Spans();
-        int last = 0;
-        for (int i = 0; i < t.length(); ) {
+        int last = s.start();
+        for (int i = s.start(); i < s.end(); ) {
             int cp = t.codePointAt(i);
             int next = i + Character.charCount(cp);
             if (isDelimiter.test(cp)) {
@@ -149,7 +181,7 @@ final class PreTokenizers {
             }
             i = next;
         }
-        if (last < t.length()) sp.add(last, t.length(), false);
+        if (last < s.end()) sp.add(last, s.end(), false);
         sp.emit(s, b, out);
     }
 
@@ -172,7 +204,7 @@ final class PreTokenizers {
         }
 
         void emit(Segment s, Behavior b, List<Segment> out) {
-            String t = s.text();
+            String t = s.src();
             switch (b) {
                 case ISOLATED -> {
                     for (int i = 0; i < n; i++) piece(s, t, start[i], end[i], out);
@@ -226,7 +258,7 @@ final class PreTokenizers {
         }
 
         private static void piece(Segment s, String t, int a, int b, List<Segment> out) {
-            if (a < b) out.add(new Segment(a == 0 && b == t.length() ? t : t.substring(a, b), s.atOrigin() && a == 0));
+            if (a < b) out.add(new Segment(t, a, b, s.atOrigin() && a == s.start()));
         }
     }
 }
