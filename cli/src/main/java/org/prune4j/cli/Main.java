@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 TokenizeCommand.class,
+                EvalCommand.class,
+                GenerateCommand.class,
         })
 public final class Main implements Runnable {
 

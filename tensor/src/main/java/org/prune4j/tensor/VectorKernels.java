@@ -23,7 +23,8 @@ public final class VectorKernels implements Kernels {
 
     private static final ScalarKernels S = ScalarKernels.INSTANCE;
 
-    @Override public Tensor matmul(Tensor a, Tensor b) { return S.matmul(a, b); }
+    @Override public Tensor matmul(Tensor a, Tensor b) { return org.prune4j.tensor.gemm.Matmul.matmul(a, b, threads); }
+    @Override public Tensor linear(Tensor x, Tensor w, Tensor bias) { return org.prune4j.tensor.gemm.Matmul.linear(x, w, bias, threads); }
     @Override public Tensor attention(Tensor q, Tensor k, Tensor v, float scale, boolean causal) { return S.attention(q, k, v, scale, causal); }
     @Override public Tensor binary(BinaryOp op, Tensor a, Tensor b) { return S.binary(op, a, b); }
     @Override public Tensor scalarOp(BinaryOp op, Tensor a, float s) { return S.scalarOp(op, a, s); }

@@ -1,0 +1,169 @@
+package org.prune4j.tensor.gemm;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The register tile of SGEMM: C[MR, NR] += Ap[kc, MR]ᵀ-broadcast · Bp[kc, NR], with MR = 6 rows and NR = NV vectors
+ * of the preferred species, every accumulator a local so C2 keeps them in registers across the k loop.
+ *
+ * <p>Panels are packed k-major by {@link Packing}: step p of an A panel is its 6 row values (broadcast), step p of a
+ * B panel is NR consecutive columns (NV vector loads from 64-byte aligned off-heap memory, so no load splits a
+ * cache line). 6×4 vectors (24 accumulators + 4 B + 1 A of 32 registers) was the fastest tile on AVX-512; with 16
+ * architectural registers (AVX2, SSE) 6×2 vectors keeps 15 live. No manual k unrolling: it made C2 spill.
+ */
+final class MicroKernel {
+    private MicroKernel() {}
+
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Lanes per vector (16 on AVX-512, 8 on AVX2, 4 on NEON); never assumed. */
+    static final int L = F.length();
+    /** Rows of the register tile. */
+    static final int MR = 6;
+    /** Vectors per tile row on this machine: 4 where the ISA has 32 vector registers, else 2. */
+    static final int NV = registers() >= 32 ? 4 : 2;
+
+    static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+    static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    /** Architectural vector registers: x86 has 32 only with AVX-512 (512-bit preferred species); ARM and RISC-V have 32. */
+    static int registers() {
+        String arch = System.getProperty("os.arch", "");
+        boolean x86 = arch.equals("amd64") || arch.equals("x86_64") || arch.equals("x86") || arch.equals("i386");
+        return !x86 || F.vectorBitSize() >= 512 ? 32 : 16;
+    }
+
+    /** Runs the tile kernel for {@code nv} vectors per row (4 or 2); the dispatch folds away when nv is a constant. */
+    static void kernel(int nv, MemorySegment ap, long aOff, MemorySegment bp, long bOff, int kc, float[] c, int cOff, int ldc) {
+        if (nv == 4) kernel6x4(ap, aOff, bp, bOff, kc, c, cOff, ldc);
+        else kernel6x2(ap, aOff, bp, bOff, kc, c, cOff, ldc);
+    }
+
+    /**
+     * A tile cut by the matrix edge (mr rows, nr columns valid): computed whole into {@code scratch} [MR, NV·L]
+     * (the padded panel entries are zeros), then the valid part is added to C.
+     */
+    static void edge(int nv, MemorySegment ap, long aOff, MemorySegment bp, long bOff, int kc,
+                     float[] c, int cOff, int ldc, int mr, int nr, float[] scratch) {
+        int w = nv * L;
+        java.util.Arrays.fill(scratch, 0, MR * w, 0f);
+        kernel(nv, ap, aOff, bp, bOff, kc, scratch, 0, w);
+        for (int r = 0; r < mr; r++)
+            for (int j = 0; j < nr; j++) c[cOff + r * ldc + j] += scratch[r * w + j];
+    }
+
+    /** C[6, 4·L] += A panel · B panel over kc steps; 24 accumulators stay in registers. */
+    static void kernel6x4(MemorySegment ap, long aOff, MemorySegment bp, long bOff, int kc, float[] c, int cOff, int ldc) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c02 = z, c03 = z;
+        FloatVector c10 = z, c11 = z, c12 = z, c13 = z;
+        FloatVector c20 = z, c21 = z, c22 = z, c23 = z;
+        FloatVector c30 = z, c31 = z, c32 = z, c33 = z;
+        FloatVector c40 = z, c41 = z, c42 = z, c43 = z;
+        FloatVector c50 = z, c51 = z, c52 = z, c53 = z;
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromMemorySegment(F, bp, bOff, NATIVE);
+            FloatVector b1 = FloatVector.fromMemorySegment(F, bp, bOff + 4L * L, NATIVE);
+            FloatVector b2 = FloatVector.fromMemorySegment(F, bp, bOff + 8L * L, NATIVE);
+            FloatVector b3 = FloatVector.fromMemorySegment(F, bp, bOff + 12L * L, NATIVE);
+            FloatVector a = FloatVector.broadcast(F, ap.get(FLOAT, aOff));
+            c00 = a.fma(b0, c00); c01 = a.fma(b1, c01); c02 = a.fma(b2, c02); c03 = a.fma(b3, c03);
+            a = FloatVector.broadcast(F, ap.get(FLOAT, aOff + 4));
+            c10 = a.fma(b0, c10); c11 = a.fma(b1, c11); c12 = a.fma(b2, c12); c13 = a.fma(b3, c13);
+            a = FloatVector.broadcast(F, ap.get(FLOAT, aOff + 8));
+            c20 = a.fma(b0, c20); c21 = a.fma(b1, c21); c22 = a.fma(b2, c22); c23 = a.fma(b3, c23);
+            a = FloatVector.broadcast(F, ap.get(FLOAT, aOff + 12));
+            c30 = a.fma(b0, c30); c31 = a.fma(b1, c31); c32 = a.fma(b2, c32); c33 = a.fma(b3, c33);
+            a = FloatVector.broadcast(F, ap.get(FLOAT, aOff + 16));
+            c40 = a.fma(b0, c40); c41 = a.fma(b1, c41); c42 = a.fma(b2, c42); c43 = a.fma(b3, c43);
+            a = FloatVector.broadcast(F, ap.get(FLOAT, aOff + 20));
+            c50 = a.fma(b0, c50); c51 = a.fma(b1, c51); c52 = a.fma(b2, c52); c53 = a.fma(b3, c53);
+            aOff += 4L * MR;
+            bOff += 16L * L;
+        }
+        // written out in place: a helper taking the vectors would not be inlined in a method this size,
+        // and the accumulators would then be boxed on every k step (measured: 8 instead of 200 GFLOP/s)
+        int o = cOff;
+        FloatVector.fromArray(F, c, o).add(c00).intoArray(c, o);
+        FloatVector.fromArray(F, c, o + 1 * L).add(c01).intoArray(c, o + 1 * L);
+        FloatVector.fromArray(F, c, o + 2 * L).add(c02).intoArray(c, o + 2 * L);
+        FloatVector.fromArray(F, c, o + 3 * L).add(c03).intoArray(c, o + 3 * L);
+        o += ldc;
+        FloatVector.fromArray(F, c, o).add(c10).intoArray(c, o);
+        FloatVector.fromArray(F, c, o + 1 * L).add(c11).intoArray(c, o + 1 * L);
+        FloatVector.fromArray(F, c, o + 2 * L).add(c12).intoArray(c, o + 2 * L);
+        FloatVector.fromArray(F, c, o + 3 * L).add(c13).intoArray(c, o + 3 * L);
+        o += ldc;
+        FloatVector.fromArray(F, c, o).add(c20).intoArray(c, o);
+        FloatVector.fromArray(F, c, o + 1 * L).add(c21).intoArray(c, o + 1 * L);
+        FloatVector.fromArray(F, c, o + 2 * L).add(c22).intoArray(c, o + 2 * L);
+        FloatVector.fromArray(F, c, o + 3 * L).add(c23).intoArray(c, o + 3 * L);
+        o += ldc;
+        FloatVector.fromArray(F, c, o).add(c30).intoArray(c, o);
+        FloatVector.fromArray(F, c, o + 1 * L).add(c31).intoArray(c, o + 1 * L);
+        FloatVector.fromArray(F, c, o + 2 * L).add(c32).intoArray(c, o + 2 * L);
+        FloatVector.fromArray(F, c, o + 3 * L).add(c33).intoArray(c, o + 3 * L);
+        o += ldc;
+        FloatVector.fromArray(F, c, o).add(c40).intoArray(c, o);
+        FloatVector.fromArray(F, c, o + 1 * L).add(c41).intoArray(c, o + 1 * L);
+        FloatVector.fromArray(F, c, o + 2 * L).add(c42).intoArray(c, o + 2 * L);
+        FloatVector.fromArray(F, c, o + 3 * L).add(c43).intoArray(c, o + 3 * L);
+        o += ldc;
+        FloatVector.fromArray(F, c, o).add(c50).intoArray(c, o);
+        FloatVector.fromArray(F, c, o + 1 * L).add(c51).intoArray(c, o + 1 * L);
+        FloatVector.fromArray(F, c, o + 2 * L).add(c52).intoArray(c, o + 2 * L);
+        FloatVector.fromArray(F, c, o + 3 * L).add(c53).intoArray(c, o + 3 * L);
+    }
+
+    /** C[6, 2·L] += A panel · B panel over kc steps; 12 accumulators stay in registers. */
+    static void kernel6x2(MemorySegment ap, long aOff, MemorySegment bp, long bOff, int kc, float[] c, int cOff, int ldc) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z;
+        FloatVector c10 = z, c11 = z;
+        FloatVector c20 = z, c21 = z;
+        FloatVector c30 = z, c31 = z;
+        FloatVector c40 = z, c41 = z;
+        FloatVector c50 = z, c51 = z;
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromMemorySegment(F, bp, bOff, NATIVE);
+            FloatVector b1 = FloatVector.fromMemorySegment(F, bp, bOff + 4L * L, NATIVE);
+            FloatVector a = FloatVector.broadcast(F, ap.get(FLOAT, aOff));
+            c00 = a.fma(b0, c00); c01 = a.fma(b1, c01);
+            a = FloatVector.broadcast(F, ap.get(FLOAT, aOff + 4));
+            c10 = a.fma(b0, c10); c11 = a.fma(b1, c11);
+            a = FloatVector.broadcast(F, ap.get(FLOAT, aOff + 8));
+            c20 = a.fma(b0, c20); c21 = a.fma(b1, c21);
+            a = FloatVector.broadcast(F, ap.get(FLOAT, aOff + 12));
+            c30 = a.fma(b0, c30); c31 = a.fma(b1, c31);
+            a = FloatVector.broadcast(F, ap.get(FLOAT, aOff + 16));
+            c40 = a.fma(b0, c40); c41 = a.fma(b1, c41);
+            a = FloatVector.broadcast(F, ap.get(FLOAT, aOff + 20));
+            c50 = a.fma(b0, c50); c51 = a.fma(b1, c51);
+            aOff += 4L * MR;
+            bOff += 8L * L;
+        }
+        // written out in place: a helper taking the vectors would not be inlined in a method this size,
+        // and the accumulators would then be boxed on every k step (measured: 8 instead of 200 GFLOP/s)
+        int o = cOff;
+        FloatVector.fromArray(F, c, o).add(c00).intoArray(c, o);
+        FloatVector.fromArray(F, c, o + 1 * L).add(c01).intoArray(c, o + 1 * L);
+        o += ldc;
+        FloatVector.fromArray(F, c, o).add(c10).intoArray(c, o);
+        FloatVector.fromArray(F, c, o + 1 * L).add(c11).intoArray(c, o + 1 * L);
+        o += ldc;
+        FloatVector.fromArray(F, c, o).add(c20).intoArray(c, o);
+        FloatVector.fromArray(F, c, o + 1 * L).add(c21).intoArray(c, o + 1 * L);
+        o += ldc;
+        FloatVector.fromArray(F, c, o).add(c30).intoArray(c, o);
+        FloatVector.fromArray(F, c, o + 1 * L).add(c31).intoArray(c, o + 1 * L);
+        o += ldc;
+        FloatVector.fromArray(F, c, o).add(c40).intoArray(c, o);
+        FloatVector.fromArray(F, c, o + 1 * L).add(c41).intoArray(c, o + 1 * L);
+        o += ldc;
+        FloatVector.fromArray(F, c, o).add(c50).intoArray(c, o);
+        FloatVector.fromArray(F, c, o + 1 * L).add(c51).intoArray(c, o + 1 * L);
+    }
+}
