@@ -12,8 +12,10 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 TokenizeCommand.class,
+                InfoCommand.class,
                 EvalCommand.class,
                 GenerateCommand.class,
+                TrainCommand.class,
         })
 public final class Main implements Runnable {
 
