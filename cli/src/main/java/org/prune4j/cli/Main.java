@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 EvalCommand.class,
                 GenerateCommand.class,
                 TrainCommand.class,
+                DevicesCommand.class,
         })
 public final class Main implements Runnable {
 
@@ -32,6 +33,10 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> Failures.report(ex, Failures.debugRequested(args)));
         cl.setParameterExceptionHandler(Failures::usage);
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } finally {
+            DeviceOptions.closeOpened();
+        }
     }
 }
