@@ -11,10 +11,13 @@ import picocli.CommandLine.Command;
         description = "Prune, distill and evaluate Llama-family language models in pure Java.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                TokenizeCommand.class,
+                InfoCommand.class,
                 EvalCommand.class,
                 GenerateCommand.class,
                 PruneCommand.class,
                 TrainCommand.class,
+                DevicesCommand.class,
         })
 public final class Main implements Runnable {
 
@@ -32,6 +35,10 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> Failures.report(ex, Failures.debugRequested(args)));
         cl.setParameterExceptionHandler(Failures::usage);
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } finally {
+            DeviceOptions.closeOpened();
+        }
     }
 }
