@@ -181,6 +181,19 @@ class RopeAttentionKernelTest {
     }
 
     @Test
+    void prefillWithOddSizesAndPartialKeyBlocks() {
+        // many query rows per unit (the transposed-key path), key counts and head dims that are not multiples of the vector width
+        SplittableRandom r = new SplittableRandom(11);
+        for (int[] c : new int[][] {{1, 20, 37, 2, 2, 33}, {2, 17, 17, 1, 3, 70}, {1, 33, 50, 4, 1, 5}, {1, 64, 64, 1, 8, 16}}) {
+            int b = c[0], t = c[1], sl = c[2], hkv = c[3], group = c[4], d = c[5];
+            Tensor q = RandomViews.random(r, b, t, hkv * group, d);
+            Tensor k = RandomViews.random(r, b, sl, hkv, d), v = RandomViews.random(r, b, sl, hkv, d);
+            for (boolean causal : new boolean[] {true, false})
+                checkAttention(V, q, k, v, 0.2f, causal, java.util.Arrays.toString(c));
+        }
+    }
+
+    @Test
     void attentionWithOneKeyReturnsItsValue() {
         qt().withExamples(40).forAll(longs().all()).checkAssert(seed -> {
             SplittableRandom r = new SplittableRandom(seed);
