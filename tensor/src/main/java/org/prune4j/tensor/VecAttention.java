@@ -22,7 +22,7 @@ final class VecAttention {
 
     /** Query rows (group heads x positions) per unit; bounds the score buffer at ROWS x S floats. */
     private static final int ROWS = 64;
-    /** Units with at least this many query rows transpose key blocks (prefill); fewer rows use dot products (decode). */
+    /** Calls with at least this many query rows per kv head and block transpose key blocks (prefill); fewer use dot products (decode). */
     private static final int PACKED_ROWS = 16;
 
     /** A [B, N, Heads, D] operand with a contiguous head dim: element (b, n, h, 0) is at at(b, n, h). */
@@ -47,6 +47,8 @@ final class VecAttention {
         int tPerUnit = Math.max(1, Math.min(s.t(), ROWS / group));
         int tBlocks = (s.t() + tPerUnit - 1) / tPerUnit;
         int gPerUnit = (long) s.b() * s.hkv() * tBlocks >= threads ? group : 1;
+        // the scoring method depends on the shapes only, not on the split, so results do not depend on the thread count
+        boolean packed = group * tPerUnit >= PACKED_ROWS;
         int gBlocks = group / gPerUnit;
         long units = (long) s.b() * s.hkv() * gBlocks * tBlocks;
         Parallel.forRange(threads, units, 1, (from, to) -> {
@@ -68,7 +70,7 @@ final class VecAttention {
                         maxVisible = Math.max(maxVisible, visible[rows]);
                         rows++;
                     }
-                unit(qo.a, rowQ, ko, vo, b, kvh, s.d(), s.s(), rows, visible, maxVisible, scale, scores, out, rowOut);
+                unit(qo.a, rowQ, ko, vo, b, kvh, s.d(), s.s(), rows, visible, maxVisible, scale, packed, scores, out, rowOut);
             }
         });
         return Tensor.of(out, q.shape());
@@ -76,8 +78,8 @@ final class VecAttention {
 
     /** Attention of {@code rows} query rows against one kv head; normalised results land in out at rowOut[r]. */
     private static void unit(float[] qa, int[] rowQ, Operand k, Operand v, int b, int kvh, int d, int sLen, int rows,
-                             int[] visible, int maxVisible, float scale, float[] scores, float[] out, int[] rowOut) {
-        if (rows >= PACKED_ROWS) scoresPacked(qa, rowQ, k, b, kvh, d, sLen, rows, visible, maxVisible, scale, scores);
+                             int[] visible, int maxVisible, float scale, boolean packed, float[] scores, float[] out, int[] rowOut) {
+        if (packed) scoresPacked(qa, rowQ, k, b, kvh, d, sLen, rows, visible, maxVisible, scale, scores);
         else scoresByDot(qa, rowQ, k, b, kvh, d, sLen, rows, visible, maxVisible, scale, scores);
         // softmax numerators e^(s - max) per row over its visible keys, zero beyond (the weighted sum runs to maxVisible)
         float[] inv = new float[rows];
@@ -109,7 +111,7 @@ final class VecAttention {
             for (; r + 4 <= rows && visible[r] > j; r += 4)
                 dot4(qa, rowQ[r], rowQ[r + 1], rowQ[r + 2], rowQ[r + 3], k.a, kj, d, scale, scores, r * sLen + j, sLen);
             for (; r < rows; r++)
-                if (visible[r] > j) scores[r * sLen + j] = VecMath.dot(qa, rowQ[r], k.a, kj, d) * scale;
+                if (visible[r] > j) scores[r * sLen + j] = dot1(qa, rowQ[r], k.a, kj, d) * scale;
         }
     }
 
@@ -186,6 +188,16 @@ final class VecAttention {
         b1.mul(s1).intoArray(out, o1 + L, m1);
         b2.mul(s1).intoArray(out, o1 + 2 * L, m2);
         b3.mul(s1).intoArray(out, o1 + 3 * L, m3);
+    }
+
+    /** One dot product, with exactly the arithmetic of each of {@link #dot4}'s rows (so grouping never changes a result). */
+    private static float dot1(float[] q, int q0, float[] k, int kj, int d) {
+        FloatVector s0 = FloatVector.zero(F);
+        int i = 0;
+        for (int bound = F.loopBound(d); i < bound; i += L) s0 = FloatVector.fromArray(F, q, q0 + i).fma(FloatVector.fromArray(F, k, kj + i), s0);
+        float d0 = s0.reduceLanes(VectorOperators.ADD);
+        for (; i < d; i++) d0 = Math.fma(q[q0 + i], k[kj + i], d0);
+        return d0;
     }
 
     /** Four dot products against one key row, sharing its loads: scores[o + i*stride] = q_i . k * scale. */

@@ -194,6 +194,18 @@ class RopeAttentionKernelTest {
     }
 
     @Test
+    void attentionDoesNotDependOnTheThreadCount() {
+        // the work split changes with threads (whole GQA groups per task, or single heads when kv heads are few)
+        Tensor k = Tensor.randn(1, 1f, 1, 300, 2, 40), v = Tensor.randn(2, 1f, 1, 300, 2, 40);
+        for (int t : new int[] {1, 5, 40}) {
+            Tensor q = Tensor.randn(3 + t, 1f, 1, t, 8, 40);
+            Tensor one = new VectorKernels(1).attention(q, k, v, 0.15f, true);
+            for (int threads : new int[] {2, 3, 8, 16})
+                Close.exact(one, new VectorKernels(threads).attention(q, k, v, 0.15f, true), "T=" + t + " with " + threads + " threads");
+        }
+    }
+
+    @Test
     void attentionWithOneKeyReturnsItsValue() {
         qt().withExamples(40).forAll(longs().all()).checkAssert(seed -> {
             SplittableRandom r = new SplittableRandom(seed);
