@@ -1,25 +1,69 @@
 package org.prune4j.io.tokenizer;
 
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Arrays;
 
 /**
- * Pre-token → ids, so each distinct word is merged once (the bulk of encoding time in natural text). Bounded: once
- * full it is cleared, so memory stays flat on any corpus; thread-safe because tokenizers are shared.
+ * Word → ids, so each distinct word is merged once (merging is most of the cost of encoding natural text). Looked
+ * up by a range of a larger string, so a hit allocates nothing. Bounded: once half full it is cleared, so memory
+ * stays flat on any corpus. Not thread-safe: each thread uses its own (see {@link #perThread}).
  */
 final class WordCache {
     /** Words longer than this (in chars) are not cached: they are rare and would pin memory. */
     static final int MAX_WORD = 96;
-    private static final int CAPACITY = 1 << 17;
+    private static final int SLOTS = 1 << 17;
 
-    private final ConcurrentHashMap<String, int[]> map = new ConcurrentHashMap<>(1 << 12);
+    private final String[] keys = new String[SLOTS];
+    private final int[] hashes = new int[SLOTS];
+    private final int[][] values = new int[SLOTS][];
+    private int size;
 
-    int[] get(String word) {
-        return word.length() > MAX_WORD ? null : map.get(word);
+    /** A cache for the calling thread, one per owner. */
+    static ThreadLocal<WordCache> perThread() {
+        return ThreadLocal.withInitial(WordCache::new);
     }
 
-    void put(String word, int[] ids) {
+    static int hash(String s, int from, int to) {
+        int h = 0;
+        for (int i = from; i < to; i++) h = 31 * h + s.charAt(i);
+        return h;
+    }
+
+    /** Ids cached for s[from, to) with the given hash, or null. */
+    int[] get(String s, int from, int to, int h) {
+        int len = to - from;
+        if (len > MAX_WORD) return null;
+        int mask = SLOTS - 1;
+        for (int i = mix(h) & mask; ; i = (i + 1) & mask) {
+            String k = keys[i];
+            if (k == null) return null;
+            if (hashes[i] == h && k.length() == len && k.regionMatches(0, s, from, len)) return values[i];
+        }
+    }
+
+    void put(String word, int h, int[] ids) {
         if (word.length() > MAX_WORD) return;
-        if (map.size() >= CAPACITY) map.clear();
-        map.put(word, ids);
+        if (size >= SLOTS / 2) {
+            Arrays.fill(keys, null);
+            Arrays.fill(values, null);
+            size = 0;
+        }
+        int mask = SLOTS - 1;
+        int i = mix(h) & mask;
+        while (keys[i] != null) {
+            if (hashes[i] == h && keys[i].equals(word)) {
+                values[i] = ids;
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+        keys[i] = word;
+        hashes[i] = h;
+        values[i] = ids;
+        size++;
+    }
+
+    private static int mix(int h) {
+        h *= 0x9E3779B9;
+        return h ^ (h >>> 16);
     }
 }
