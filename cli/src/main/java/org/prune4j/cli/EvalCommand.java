@@ -51,6 +51,7 @@ public final class EvalCommand implements Callable<Integer> {
         if (windows < 0) throw new UsageException(spec.commandLine(), "--windows must be >= 0, got " + windows);
         if (batch < 1) throw new UsageException(spec.commandLine(), "--batch must be >= 1, got " + batch);
         LlamaModel m = LlamaModel.load(model, device.kernels());
+        device.keepResident(m.namedTensors());
         Tokenizer tok = Tokenizers.load(tokenizer != null ? tokenizer : model);
         int[] ids = TokenData.fromText(text, tok, docSeparator, true);
         TokenData.checkIds(ids, m.config().vocabSize(), text.toString());

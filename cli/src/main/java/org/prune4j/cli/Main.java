@@ -11,9 +11,12 @@ import picocli.CommandLine.Command;
         description = "Prune, distill and evaluate Llama-family language models in pure Java.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                TokenizeCommand.class,
+                InfoCommand.class,
                 EvalCommand.class,
                 GenerateCommand.class,
                 TrainCommand.class,
+                DevicesCommand.class,
         })
 public final class Main implements Runnable {
 
@@ -31,6 +34,10 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> Failures.report(ex, Failures.debugRequested(args)));
         cl.setParameterExceptionHandler(Failures::usage);
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } finally {
+            DeviceOptions.closeOpened();
+        }
     }
 }

@@ -41,6 +41,11 @@ public final class SafeTensors implements AutoCloseable {
     public static final long MAX_HEADER_SIZE = 100_000_000L;
     /** Name of the single-file checkpoint in a model folder. */
     public static final String MODEL_FILE = "model.safetensors";
+    /**
+     * Largest index file accepted: real indexes are a few hundred KB (a weight_map line per tensor), and a bound keeps
+     * a hostile index from exhausting memory while parsed.
+     */
+    public static final long MAX_INDEX_SIZE = 16L << 20;
     /** Name of the sharded checkpoint index in a model folder. */
     public static final String INDEX_FILE = "model.safetensors.index.json";
 
@@ -153,8 +158,8 @@ public final class SafeTensors implements AutoCloseable {
 
     private static SafeTensors openIndex(Path index) throws IOException {
         long size = Files.size(index);
-        if (size > MAX_HEADER_SIZE)
-            throw new SafeTensorsException(index, null, "index of " + size + " bytes exceeds the " + MAX_HEADER_SIZE + "-byte limit (rule: index size bound)");
+        if (size > MAX_INDEX_SIZE)
+            throw new SafeTensorsException(index, null, "index of " + size + " bytes exceeds the " + MAX_INDEX_SIZE + "-byte limit (rule: index size bound)");
         Map<String, Object> root;
         try {
             root = Json.parseObject(Files.readString(index, StandardCharsets.UTF_8), true);
@@ -244,6 +249,7 @@ public final class SafeTensors implements AutoCloseable {
     }
 
     private Entry entry(String name) throws SafeTensorsException {
+        if (!arena.scope().isAlive()) throw new IllegalStateException(path + " is closed; its tensors are no longer mapped");
         Entry e = entries.get(name);
         if (e == null) throw new SafeTensorsException(path, name, "not found in the checkpoint (" + entries.size() + " tensors)");
         return e;

@@ -67,7 +67,8 @@ public final class SafeTensorsWriter implements AutoCloseable {
     private Shard[] shardOf;
     private int next;                 // index of the next entry to write
     private boolean committed, failed, closed;
-    private final byte[] chunk = new byte[CHUNK];
+    private final ByteBuffer chunk = ByteBuffer.allocateDirect(CHUNK); // direct: the channel writes it without another copy
+    private final MemorySegment chunkSeg = MemorySegment.ofBuffer(chunk);
 
     private SafeTensorsWriter(Path target, long maxShardBytes) {
         this.target = target;
@@ -181,7 +182,7 @@ public final class SafeTensorsWriter implements AutoCloseable {
             throw new IllegalArgumentException("tensor '" + name + "' needs " + d.bytes / d.dtype.size + " values, got " + values.length);
         }
         try {
-            MemorySegment c = MemorySegment.ofArray(chunk);
+            MemorySegment c = chunkSeg;
             int per = CHUNK / d.dtype.size;
             for (int i = 0; i < values.length; i += per) {
                 int n = Math.min(per, values.length - i);
@@ -351,26 +352,33 @@ public final class SafeTensorsWriter implements AutoCloseable {
         Shard s = shardOf[next];
         long done = 0, n = src.byteSize();
         while (done < n) {
-            int len = (int) Math.min(CHUNK, n - done);
-            MemorySegment.copy(src, done, MemorySegment.ofArray(chunk), 0, len);
-            writeAt(s, ByteBuffer.wrap(chunk, 0, len));
-            done += len;
+            if (src.isNative()) { // off-heap or mapped: the channel reads it in place
+                long len = Math.min(64L << 20, n - done);
+                writeAt(s, src.asSlice(done, len).asByteBuffer());
+                done += len;
+            } else {
+                int len = (int) Math.min(CHUNK, n - done);
+                MemorySegment.copy(src, done, chunkSeg, 0, len);
+                flushChunk(len);
+                done += len;
+            }
         }
     }
 
     private void flushChunk(int len) throws IOException {
-        writeAt(shardOf[next], ByteBuffer.wrap(chunk, 0, len));
+        chunk.clear().limit(len);
+        writeAt(shardOf[next], chunk);
     }
 
     /** Converts values to {@code dt} chunk by chunk, in row-major order. */
     private void putValues(Tensor t, DType dt) throws IOException {
         long n = t.numel();
         int per = CHUNK / dt.size;
-        MemorySegment c = MemorySegment.ofArray(chunk);
         boolean contiguous = t.isContiguous();
         float[] arr = t.storage() instanceof ArrayStorage(float[] a) ? a : null;
         SegmentStorage seg = t.storage() instanceof SegmentStorage ss ? ss : null;
         long base = t.offset();
+        MemorySegment c = chunkSeg;
         for (long i = 0; i < n; i += per) {
             int m = (int) Math.min(per, n - i);
             if (contiguous && arr != null) {

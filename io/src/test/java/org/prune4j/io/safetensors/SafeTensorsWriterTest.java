@@ -104,7 +104,7 @@ class SafeTensorsWriterTest {
     @Test
     void roundTripKeepsEveryByteAndTheMetadata() throws IOException {
         // random tensors of every writable dtype and shape; write -> read -> write gives identical files
-        qt().withExamples(40).forAll(longs().all(), integers().between(0, 6)).checkAssert((seed, count) -> {
+        qt().withExamples(25).forAll(longs().all(), integers().between(0, 6)).checkAssert((seed, count) -> {
             try {
                 SplittableRandom r = new SplittableRandom(seed);
                 DType[] types = {DType.F32, DType.BF16, DType.F16, DType.I64, DType.I32, DType.U8, DType.BOOL, DType.F64, DType.I8};
@@ -282,7 +282,6 @@ class SafeTensorsWriterTest {
     /** An independent reader: Python's json + numpy parse what we wrote (skipped without python3 and numpy). */
     @Test
     void numpyReadsWhatWeWrite() throws Exception {
-        Assumptions.assumeTrue(pythonWithNumpy(), "python3 with numpy not available; skipping the independent reader check");
         Path f = dir.resolve("np.safetensors");
         try (SafeTensorsWriter w = SafeTensorsWriter.create(f)) {
             w.declare("w.f32", DType.F32, 2, 3).declare("w.bf16", DType.BF16, 3).declare("w.f16", DType.F16, 2).declare("ids", DType.I64, 2);
@@ -320,9 +319,16 @@ class SafeTensorsWriterTest {
                 """;
         Path py = dir.resolve("read.py");
         Files.writeString(py, script);
-        Process p = new ProcessBuilder("python3", py.toString(), f.toString()).redirectErrorStream(true).start();
+        Process p;
+        try {
+            p = new ProcessBuilder("python3", py.toString(), f.toString()).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            Assumptions.abort("python3 not available; skipping the independent reader check");
+            return;
+        }
         String outText = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        Assumptions.assumeFalse(p.exitValue() != 0 && outText.contains("No module named 'numpy'"), "numpy not available; skipping the independent reader check");
         assertEquals(0, p.exitValue(), outText);
         assertEquals("""
                 w.f32 [2, 3] 0.5 -1.0 2.0 3.25 0.0010000000474974513 -7.0
@@ -330,15 +336,5 @@ class SafeTensorsWriterTest {
                 w.f16 [2] 0.5 65504.0
                 ids [2] -1.0 1099511627776.0
                 """, outText.replace("\r", ""));
-    }
-
-    static boolean pythonWithNumpy() {
-        try {
-            Process p = new ProcessBuilder("python3", "-c", "import numpy").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException | InterruptedException e) {
-            return false;
-        }
     }
 }
