@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         description = "Prune, distill and evaluate Llama-family language models in pure Java.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                BenchCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -4,7 +4,6 @@ import static org.prune4j.tensor.gemm.MicroKernel.L;
 import static org.prune4j.tensor.gemm.MicroKernel.MR;
 
 import java.lang.foreign.MemorySegment;
-import org.prune4j.tensor.Parallel;
 
 /**
  * Cache-blocked, register-tiled SGEMM: C[m, n] += A[m, k] · B[k, n] for operands of any layout and dtype.
@@ -14,14 +13,15 @@ import org.prune4j.tensor.Parallel;
  *   for ic in m step mcb                   A block rows
  *     for pc in k step kc                  one k slab
  *       pack A[ic.., pc..]   -> Ap         shared by all threads (each packs a share of the panels)
- *       parallel over n ranges (and m ranges when n is narrow):
- *         for jc in range step ncb
- *           pack B[pc.., jc..] -> Bp       per thread, [kc, ncb] sized for L2
+ *       parallel over B blocks (and A panel ranges when n is narrow), handed out one at a time:
+ *         for jc in block
+ *           pack B[pc.., jc..] -> Bp       per item, [kc, ncb] sized for L2
  *           for ir in A panels              the 6 x kc A panel stays in L1 ...
  *             for jr in B panels            ... while B panels stream from L2
  *               MicroKernel 6 x NR
  * </pre>
- * Two fork-joins per k slab, no barriers inside a task (a blocked worker could deadlock the shared pool).
+ * Two parallel phases per k slab, scheduled dynamically ({@link Work}) so a preempted thread delays one item, not
+ * half the product.
  */
 public final class Sgemm {
     private Sgemm() {}
@@ -63,6 +63,9 @@ public final class Sgemm {
             Integer.getInteger("prune4j.gemm.ncb", 256),
             Integer.getInteger("prune4j.gemm.mcb", 4092));
 
+    /** A panels packed per phase-1 work item. */
+    static final int PACK_PANELS = 8;
+
     /** Below this many flops per thread a split costs more than it saves (a fork-join is tens of microseconds). */
     static final long MIN_FLOPS_PER_THREAD = 4_000_000L;
 
@@ -85,24 +88,23 @@ public final class Sgemm {
         try {
             for (int ic = 0; ic < m; ic += mcb) {
                 int mc = Math.min(mcb, m - ic);
-                int panelsA = ceil(mc, MR), panelsN = ceil(n, nr);
-                int tn = Math.min(t, panelsN), tm = Math.min(Math.max(1, t / tn), panelsA);
+                int panelsA = ceil(mc, MR);
+                // phase-2 items: B blocks of ncb columns; when there are too few to go round, also split the A panels
+                int blocksN = ceil(n, ncb);
+                int partsM = blocksN >= 2 * t ? 1 : Math.min(panelsA, ceil(2 * t, blocksN));
                 for (int pc = 0; pc < k; pc += plan.kc()) {
                     int kc = Math.min(plan.kc(), k - pc);
                     final int ic0 = ic, pc0 = pc;
-                    // phase 1: every thread packs a share of the A panels into the shared block
-                    Parallel.forRange(t, panelsA, 16, (q0, q1) -> {
-                        int r0 = (int) q0 * MR, r1 = Math.min(mc, (int) q1 * MR);
+                    // phase 1: the shared A block, PACK_PANELS panels per item
+                    Work.forEach(t, ceil(panelsA, PACK_PANELS), item -> {
+                        int q0 = item * PACK_PANELS, r0 = q0 * MR, r1 = Math.min(mc, (q0 + PACK_PANELS) * MR);
                         Packing.packA(a, ic0 + r0, r1 - r0, pc0, kc, ap, q0 * 4L * kc * MR, new Packing.Scratch(kc, nr, ncb));
                     });
-                    // phase 2: tiles, split over n ranges (and m ranges when n has fewer tiles than threads)
-                    Parallel.forRange(tn * tm, tn * tm, 1, (t0, t1) -> {
-                        for (long task = t0; task < t1; task++) {
-                            int ti = (int) (task % tn), tj = (int) (task / tn);
-                            int jFrom = split(panelsN, tn, ti) * nr, jTo = Math.min(n, split(panelsN, tn, ti + 1) * nr);
-                            int qFrom = split(panelsA, tm, tj), qTo = split(panelsA, tm, tj + 1);
-                            block(plan, a, b, c, cOff, ldc, ap, ic0, mc, pc0, kc, jFrom, jTo, qFrom, qTo);
-                        }
+                    // phase 2: each item packs one B block and multiplies it with a range of A panels
+                    Work.forEach(t, blocksN * partsM, item -> {
+                        int jb = item % blocksN, part = item / blocksN;
+                        int jFrom = jb * ncb, jTo = Math.min(n, jFrom + ncb);
+                        block(plan, a, b, c, cOff, ldc, ap, ic0, mc, pc0, kc, jFrom, jTo, split(panelsA, partsM, part), split(panelsA, partsM, part + 1));
                     });
                 }
             }
