@@ -98,7 +98,7 @@ public final class Sgemm {
                     // phase 1: the shared A block, PACK_PANELS panels per item
                     Work.forEach(t, ceil(panelsA, PACK_PANELS), item -> {
                         int q0 = item * PACK_PANELS, r0 = q0 * MR, r1 = Math.min(mc, (q0 + PACK_PANELS) * MR);
-                        Packing.packA(a, ic0 + r0, r1 - r0, pc0, kc, ap, q0 * 4L * kc * MR, new Packing.Scratch(kc, nr, ncb));
+                        Packing.packA(a, ic0 + r0, r1 - r0, pc0, kc, ap, q0 * 4L * kc * MR, Packing.scratch(kc, nr, ncb));
                     });
                     // phase 2: each item packs one B block and multiplies it with a range of A panels
                     Work.forEach(t, blocksN * partsM, item -> {
@@ -119,11 +119,10 @@ public final class Sgemm {
         int nv = plan.nv(), nr = plan.nr(), ncb = plan.ncbTiles();
         MemorySegment bp = PackBuffers.acquire(4L * kc * ncb);
         try {
-            Packing.Scratch scratch = new Packing.Scratch(kc, nr, ncb);
             float[] edge = new float[MR * nr];
             for (int jc = jFrom; jc < jTo; jc += ncb) {
                 int nc = Math.min(ncb, jTo - jc);
-                Packing.packB(b, pc, kc, jc, nc, nr, bp, 0, scratch);
+                Packing.packB(b, pc, kc, jc, nc, nr, bp, 0, Packing.scratch(kc, nr, ncb));
                 for (int q = qFrom; q < qTo; q++) {
                     int i = q * MR, mr = Math.min(MR, mc - i);
                     long aOff = (long) q * kc * MR * 4;
