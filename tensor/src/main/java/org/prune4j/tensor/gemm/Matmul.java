@@ -110,11 +110,13 @@ public final class Matmul {
         if (warmedUp) return;
         // loops of ~10 vector steps per call, so back-edge counts reach C2's thresholds within 1500 calls
         Tensor a = Tensor.randn(1, 1f, 7, 160), b = Tensor.randn(2, 1f, 160, Sgemm.DEFAULT.nr() + 3), w = Tensor.randn(3, 1f, 5, 160);
-        Tensor x = a.narrow(0, 0, 1), wb = w.to(org.prune4j.tensor.DType.BF16, java.lang.foreign.Arena.ofAuto());
+        Tensor x = a.narrow(0, 0, 1);
+        Tensor wb = w.to(org.prune4j.tensor.DType.BF16, java.lang.foreign.Arena.ofAuto()), wh = w.to(org.prune4j.tensor.DType.F16, java.lang.foreign.Arena.ofAuto());
         Runnable products = () -> {
             matmul(a, b, 1);
             matmul(x, w.t(), 1);
             matmul(x, wb.t(), 1);
+            matmul(x, wh.t(), 1);
             matmul(x, b, 1);
         };
         // first load every class the paths touch: a class loaded after C2 compiled the kernel can invalidate it
