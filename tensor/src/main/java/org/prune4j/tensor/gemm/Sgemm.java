@@ -10,17 +10,16 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>Loop nest (BLIS's, with the roles of A and B swapped because the vector dimension here is n):
  * <pre>
- *   for ic in m step mcb                   A block rows
- *     for pc in k step kc                  one k slab
- *       pack A[ic.., pc..]   -> Ap         shared by all threads (each packs a share of the panels)
- *       parallel over B blocks (and A panel ranges when n is narrow), handed out one at a time:
- *         for jc in block
- *           pack B[pc.., jc..] -> Bp       per item, [kc, ncb] sized for L2
- *           for ir in A panels              the 6 x kc A panel stays in L1 ...
- *             for jr in B panels            ... while B panels stream from L2
- *               MicroKernel 6 x NR
+ *   for ic in m step mcb                   A block rows (all of them unless k is huge)
+ *     parallel: pack A[ic.., all k] -> Ap   shared by all threads, one layout per k slab
+ *     parallel over B blocks of ncb columns (and A panel ranges when n is narrow), handed out one at a time:
+ *       for pc in k step kc                one k slab; the C block stays in cache across slabs
+ *         pack B[pc.., block] -> Bp        per item, [kc, ncb] sized for L2
+ *         for ir in A panels                the 6 x kc A panel stays in L1 ...
+ *           for jr in B panels              ... while B panels stream from L2
+ *             MicroKernel 6 x NR
  * </pre>
- * Two parallel phases per k slab, scheduled dynamically ({@link Work}) so a preempted thread delays one item, not
+ * Two parallel phases per product, scheduled dynamically ({@link Work}) so a preempted thread delays one item, not
  * half the product.
  */
 public final class Sgemm {
@@ -81,52 +80,60 @@ public final class Sgemm {
         if (m == 0 || n == 0 || k == 0) return;
         long flops = 2L * m * n * k;
         int t = (int) Math.max(1, Math.min(threads, flops / MIN_FLOPS_PER_THREAD));
-        int nr = plan.nr(), ncb = plan.ncbTiles();
-        int mcb = Math.min(plan.mcbTiles(), ceil(m, MR) * MR);
-        int kcMax = Math.min(plan.kc(), k);
-        MemorySegment ap = PackBuffers.acquire(4L * mcb * kcMax);
+        int nr = plan.nr(), ncb = plan.ncbTiles(), kcMax = plan.kc();
+        int slabs = ceil(k, kcMax);
+        // A block: mcb rows by all of k, at most A_BUDGET floats
+        int mcb = Math.min(Math.min(plan.mcbTiles(), ceil(m, MR) * MR), Math.max(MR, (int) (A_BUDGET / k) / MR * MR));
+        MemorySegment ap = PackBuffers.acquire(4L * mcb * k);
         try {
             for (int ic = 0; ic < m; ic += mcb) {
-                int mc = Math.min(mcb, m - ic);
-                int panelsA = ceil(mc, MR);
-                // phase-2 items: B blocks of ncb columns; when there are too few to go round, also split the A panels
+                int mc = Math.min(mcb, m - ic), panelsA = ceil(mc, MR), groups = ceil(panelsA, PACK_PANELS);
+                final int ic0 = ic;
+                // phase 1: the shared A block, every k slab; items of PACK_PANELS panels of one slab
+                Work.forEach(t, slabs * groups, item -> {
+                    int slab = item / groups, q0 = (item % groups) * PACK_PANELS;
+                    int pc = slab * kcMax, kc = Math.min(kcMax, k - pc);
+                    int r0 = q0 * MR, r1 = Math.min(mc, (q0 + PACK_PANELS) * MR);
+                    Packing.packA(a, ic0 + r0, r1 - r0, pc, kc, ap, slabOffset(mcb, pc) + q0 * 4L * kc * MR, Packing.scratch(kc, nr, ncb));
+                });
+                // phase 2: an item is one B block (ncb columns) through every k slab, against a range of A panels;
+                // when there are too few blocks to go round, the A panels are split too
                 int blocksN = ceil(n, ncb);
                 int partsM = blocksN >= 2 * t ? 1 : Math.min(panelsA, ceil(2 * t, blocksN));
-                for (int pc = 0; pc < k; pc += plan.kc()) {
-                    int kc = Math.min(plan.kc(), k - pc);
-                    final int ic0 = ic, pc0 = pc;
-                    // phase 1: the shared A block, PACK_PANELS panels per item
-                    Work.forEach(t, ceil(panelsA, PACK_PANELS), item -> {
-                        int q0 = item * PACK_PANELS, r0 = q0 * MR, r1 = Math.min(mc, (q0 + PACK_PANELS) * MR);
-                        Packing.packA(a, ic0 + r0, r1 - r0, pc0, kc, ap, q0 * 4L * kc * MR, Packing.scratch(kc, nr, ncb));
-                    });
-                    // phase 2: each item packs one B block and multiplies it with a range of A panels
-                    Work.forEach(t, blocksN * partsM, item -> {
-                        int jb = item % blocksN, part = item / blocksN;
-                        int jFrom = jb * ncb, jTo = Math.min(n, jFrom + ncb);
-                        block(plan, a, b, c, cOff, ldc, ap, ic0, mc, pc0, kc, jFrom, jTo, split(panelsA, partsM, part), split(panelsA, partsM, part + 1));
-                    });
-                }
+                Work.forEach(t, blocksN * partsM, item -> {
+                    int jb = item % blocksN, part = item / blocksN;
+                    int jFrom = jb * ncb, nc = Math.min(n, jFrom + ncb) - jFrom;
+                    block(plan, a, b, c, cOff, ldc, ap, mcb, ic0, mc, jFrom, nc, split(panelsA, partsM, part), split(panelsA, partsM, part + 1));
+                });
             }
         } finally {
             PackBuffers.release(ap);
         }
     }
 
-    /** One thread's share of a k slab: columns [jFrom, jTo) against A panels [qFrom, qTo) of the packed block. */
-    private static void block(Plan plan, Operand a, Operand b, float[] c, int cOff, int ldc, MemorySegment ap,
-                              int ic, int mc, int pc, int kc, int jFrom, int jTo, int qFrom, int qTo) {
-        int nv = plan.nv(), nr = plan.nr(), ncb = plan.ncbTiles();
-        MemorySegment bp = PackBuffers.acquire(4L * kc * ncb);
+    /** Floats of packed A per product: 8 Mi floats (32 MiB) bounds the A block for very large k. */
+    static final long A_BUDGET = 8L << 20;
+
+    /** Byte offset of the k slab starting at {@code pc} in a packed A block of {@code mcb} rows (earlier slabs are full). */
+    static long slabOffset(int mcb, int pc) {
+        return 4L * mcb * pc;
+    }
+
+    /** One item: columns [jFrom, jFrom+nc) through every k slab, against A panels [qFrom, qTo) of the packed block. */
+    private static void block(Plan plan, Operand a, Operand b, float[] c, int cOff, int ldc, MemorySegment ap, int mcb,
+                              int ic, int mc, int jFrom, int nc, int qFrom, int qTo) {
+        int nv = plan.nv(), nr = plan.nr(), ncb = plan.ncbTiles(), k = a.cols, kcMax = plan.kc();
+        MemorySegment bp = PackBuffers.acquire(4L * Math.min(kcMax, k) * ncb);
         try {
             float[] edge = new float[MR * nr];
-            for (int jc = jFrom; jc < jTo; jc += ncb) {
-                int nc = Math.min(ncb, jTo - jc);
-                Packing.packB(b, pc, kc, jc, nc, nr, bp, 0, Packing.scratch(kc, nr, ncb));
+            for (int pc = 0; pc < k; pc += kcMax) {
+                int kc = Math.min(kcMax, k - pc);
+                Packing.packB(b, pc, kc, jFrom, nc, nr, bp, 0, Packing.scratch(kc, nr, ncb));
+                long slab = slabOffset(mcb, pc);
                 for (int q = qFrom; q < qTo; q++) {
                     int i = q * MR, mr = Math.min(MR, mc - i);
-                    long aOff = (long) q * kc * MR * 4;
-                    int row = cOff + (ic + i) * ldc + jc;
+                    long aOff = slab + (long) q * kc * MR * 4;
+                    int row = cOff + (ic + i) * ldc + jFrom;
                     for (int jr = 0; jr < nc; jr += nr) {
                         int cols = Math.min(nr, nc - jr);
                         long bOff = (long) jr * kc * 4;
