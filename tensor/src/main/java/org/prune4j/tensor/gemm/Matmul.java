@@ -112,8 +112,10 @@ public final class Matmul {
         Tensor a = Tensor.randn(1, 1f, 7, 160), b = Tensor.randn(2, 1f, 160, Sgemm.DEFAULT.nr() + 3), w = Tensor.randn(3, 1f, 5, 160);
         Tensor x = a.narrow(0, 0, 1);
         Tensor wb = w.to(org.prune4j.tensor.DType.BF16, java.lang.foreign.Arena.ofAuto()), wh = w.to(org.prune4j.tensor.DType.F16, java.lang.foreign.Arena.ofAuto());
+        Tensor at = a.t().contiguous().t(); // column-major A: the packed-A path
         Runnable products = () -> {
             matmul(a, b, 1);
+            matmul(at, b, 1);
             matmul(x, w.t(), 1);
             matmul(x, wb.t(), 1);
             matmul(x, wh.t(), 1);
@@ -124,8 +126,16 @@ public final class Matmul {
         java.lang.foreign.MemorySegment ap = PackBuffers.acquire(4L * MicroKernel.MR * 2), bp = PackBuffers.acquire(4L * 2 * Sgemm.DEFAULT.nr());
         try {
             float[] c = new float[MicroKernel.MR * Sgemm.DEFAULT.nr()], edge = new float[c.length];
-            for (int i = 0; i < 12_000; i++) MicroKernel.kernel(Sgemm.DEFAULT.nv(), ap, 0, bp, 0, 2, c, 0, Sgemm.DEFAULT.nr());
-            for (int i = 0; i < 1_000; i++) MicroKernel.edge(Sgemm.DEFAULT.nv(), ap, 0, bp, 0, 2, c, 0, Sgemm.DEFAULT.nr(), 5, 7, edge);
+            int nv = Sgemm.DEFAULT.nv(), nr = Sgemm.DEFAULT.nr();
+            float[] rows = new float[MicroKernel.MR * 2];
+            for (int i = 0; i < 12_000; i++) {
+                MicroKernel.kernel(nv, ap, 0, bp, 0, 2, c, 0, nr);
+                MicroKernel.kernelHeap(nv, rows, 0, 2, 4, 6, 8, 10, bp, 0, 2, c, 0, nr);
+            }
+            for (int i = 0; i < 1_000; i++) {
+                MicroKernel.edge(nv, ap, 0, bp, 0, 2, c, 0, nr, 5, 7, edge);
+                MicroKernel.edgeHeap(nv, rows, 0, 2, 5, bp, 0, 2, c, 0, nr, 7, edge);
+            }
         } finally {
             PackBuffers.release(ap);
             PackBuffers.release(bp);

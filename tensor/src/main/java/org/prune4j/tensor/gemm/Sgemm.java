@@ -27,9 +27,10 @@ public final class Sgemm {
 
     /**
      * Blocking parameters. {@code nv}: vectors per tile row (tile width NR = nv·L); {@code kc}: k slab;
-     * {@code ncb}: columns of a per-thread B block; {@code mcb}: rows of the shared A block.
+     * {@code ncb}: columns of a per-item B block; {@code mcb}: rows of the shared A block; {@code directA}: read a
+     * row-major heap A in place instead of packing it (its six rows stream sequentially; saves the A packing pass).
      */
-    public record Plan(int nv, int kc, int ncb, int mcb) {
+    public record Plan(int nv, int kc, int ncb, int mcb, boolean directA) {
         public Plan {
             if (nv != 2 && nv != 4) throw new IllegalArgumentException("nv must be 2 or 4, got " + nv);
             if (kc < 1 || ncb < 1 || mcb < 1) throw new IllegalArgumentException("block sizes must be positive: " + kc + ", " + ncb + ", " + mcb);
@@ -53,14 +54,15 @@ public final class Sgemm {
 
     /**
      * This machine's plan: kc = 512 (a 6 x 512 A panel is 12 KiB of L1; 512-1024 beat 256 here), B blocks of
-     * 512 x 256 floats (512 KiB of the 1 MiB L2), A blocks of up to 8 MiB. Overridable for tuning with
-     * -Dprune4j.gemm.kc/.ncb/.mcb/.nv.
+     * 512 x 256 floats (512 KiB of the 1 MiB L2), A blocks of up to 8 MiB, row-major heap A read in place.
+     * Overridable for tuning with -Dprune4j.gemm.kc/.ncb/.mcb/.nv and -Dprune4j.gemm.packA=true.
      */
     public static final Plan DEFAULT = new Plan(
             Integer.getInteger("prune4j.gemm.nv", MicroKernel.NV),
             Integer.getInteger("prune4j.gemm.kc", 512),
             Integer.getInteger("prune4j.gemm.ncb", 256),
-            Integer.getInteger("prune4j.gemm.mcb", 4092));
+            Integer.getInteger("prune4j.gemm.mcb", 4092),
+            !Boolean.getBoolean("prune4j.gemm.packA"));
 
     /** A panels packed per phase-1 work item. */
     static final int PACK_PANELS = 8;
@@ -83,14 +85,16 @@ public final class Sgemm {
         int nr = plan.nr(), ncb = plan.ncbTiles(), kcMax = plan.kc();
         int slabs = ceil(k, kcMax);
         // A block: mcb rows by all of k, at most A_BUDGET floats
-        int mcb = Math.min(Math.min(plan.mcbTiles(), ceil(m, MR) * MR), Math.max(MR, (int) (A_BUDGET / k) / MR * MR));
-        MemorySegment ap = PackBuffers.acquire(4L * mcb * k);
+        boolean direct = plan.directA() && a.kind == Operand.HEAP && a.cs == 1;
+        int mcb = direct ? ceil(m, MR) * MR
+                : Math.min(Math.min(plan.mcbTiles(), ceil(m, MR) * MR), Math.max(MR, (int) (A_BUDGET / k) / MR * MR));
+        MemorySegment ap = direct ? null : PackBuffers.acquire(4L * mcb * k);
         try {
             for (int ic = 0; ic < m; ic += mcb) {
                 int mc = Math.min(mcb, m - ic), panelsA = ceil(mc, MR), groups = ceil(panelsA, PACK_PANELS);
                 final int ic0 = ic;
                 // phase 1: the shared A block, every k slab; items of PACK_PANELS panels of one slab
-                Work.forEach(t, slabs * groups, item -> {
+                if (!direct) Work.forEach(t, slabs * groups, item -> {
                     int slab = item / groups, q0 = (item % groups) * PACK_PANELS;
                     int pc = slab * kcMax, kc = Math.min(kcMax, k - pc);
                     int r0 = q0 * MR, r1 = Math.min(mc, (q0 + PACK_PANELS) * MR);
@@ -107,7 +111,7 @@ public final class Sgemm {
                 });
             }
         } finally {
-            PackBuffers.release(ap);
+            if (ap != null) PackBuffers.release(ap);
         }
     }
 
@@ -132,8 +136,21 @@ public final class Sgemm {
                 long slab = slabOffset(mcb, pc);
                 for (int q = qFrom; q < qTo; q++) {
                     int i = q * MR, mr = Math.min(MR, mc - i);
-                    long aOff = slab + (long) q * kc * MR * 4;
                     int row = cOff + (ic + i) * ldc + jFrom;
+                    if (ap == null) {
+                        // row-major heap A read in place: row r of the tile starts at a0 + r·lda
+                        float[] h = a.heap;
+                        int lda = (int) a.rs, a0 = (int) a.index(ic + i, pc);
+                        for (int jr = 0; jr < nc; jr += nr) {
+                            int cols = Math.min(nr, nc - jr);
+                            long bOff = (long) jr * kc * 4;
+                            if (mr == MR && cols == nr)
+                                MicroKernel.kernelHeap(nv, h, a0, a0 + lda, a0 + 2 * lda, a0 + 3 * lda, a0 + 4 * lda, a0 + 5 * lda, bp, bOff, kc, c, row + jr, ldc);
+                            else MicroKernel.edgeHeap(nv, h, a0, lda, mr, bp, bOff, kc, c, row + jr, ldc, cols, edge);
+                        }
+                        continue;
+                    }
+                    long aOff = slab + (long) q * kc * MR * 4;
                     for (int jr = 0; jr < nc; jr += nr) {
                         int cols = Math.min(nr, nc - jr);
                         long bOff = (long) jr * kc * 4;
