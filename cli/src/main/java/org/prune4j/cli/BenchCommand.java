@@ -26,6 +26,7 @@ import picocli.CommandLine.Spec;
                 BenchGemm.class,
                 BenchGemv.class,
                 BenchStream.class,
+                BenchOpenCommand.class,
         })
 public final class BenchCommand implements Callable<Integer> {
     @Mixin CommonOptions common;

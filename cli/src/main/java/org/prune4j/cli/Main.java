@@ -12,6 +12,12 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 BenchCommand.class,
+                TokenizeCommand.class,
+                InfoCommand.class,
+                EvalCommand.class,
+                GenerateCommand.class,
+                TrainCommand.class,
+                DevicesCommand.class,
         })
 public final class Main implements Runnable {
 
@@ -29,6 +35,10 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> Failures.report(ex, Failures.debugRequested(args)));
         cl.setParameterExceptionHandler(Failures::usage);
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } finally {
+            DeviceOptions.closeOpened();
+        }
     }
 }

@@ -9,8 +9,12 @@ package org.prune4j.tensor;
  * views, BF16/F16/mapped storage); every result is a fresh contiguous F32 heap tensor unless the method
  * says otherwise; shape errors throw {@link ShapeException} naming every shape involved. "Last dim"
  * ops work on rows of the last dimension.
+ *
+ * <p>Backends with their own memory (OpenCL) hold device buffers: use them in try-with-resources (or call
+ * {@link #close()}), and tell them which tensors are weights with {@link #keepResident} so those stay on the device.
+ * CPU backends hold nothing and treat both as no-ops.
  */
-public interface Kernels {
+public interface Kernels extends AutoCloseable {
 
     /** A short name for reports ("scalar", "vector[2 threads]", "opencl[device]"). */
     String name();
@@ -122,6 +126,22 @@ public interface Kernels {
             addInPlace(dst.select(d, index[i]), src.select(d, i));
         }
     }
+
+    // ---------------------------------------------------------------- device residency (no-ops on the CPU)
+
+    /**
+     * Hint: these tensors are weights, read by many later calls and not modified in place until {@link #release}d.
+     * A device backend keeps a copy on the device (for 2-D weights W [out, in] used by {@link #linear}/{@link #matmul});
+     * CPU backends ignore it.
+     */
+    default void keepResident(Tensor... weights) {}
+
+    /** Drops device copies of these tensors (call after modifying a kept weight in place); CPU backends ignore it. */
+    default void release(Tensor... weights) {}
+
+    /** Frees device resources this backend holds (idempotent); CPU backends hold none. */
+    @Override
+    default void close() {}
 
     // ---------------------------------------------------------------- conveniences
 

@@ -40,16 +40,21 @@ public final class ScalarKernels implements Kernels {
     public Tensor attention(Tensor q, Tensor k, Tensor v, float scale, boolean causal) {
         AttentionShape s = AttentionShape.of(q, k, v);
         float[] out = new float[Shapes.checkedArrayLength(q.shape())];
+        // row-major copies: element (b, n, h, d) of a [B, N, Heads, D] operand is at ((b N + n) Heads + h) D + d
+        float[] qa = q.toFloatArray(), ka = k.toFloatArray(), va = v.toFloatArray();
+        int hd = s.h() * s.d(), kvd = s.hkv() * s.d();
         double[] w = new double[s.s()];
         for (int b = 0; b < s.b(); b++)
             for (int h = 0; h < s.h(); h++) {
                 int kh = h / s.group();
                 for (int t = 0; t < s.t(); t++) {
                     int visible = causal ? s.s() - s.t() + t + 1 : s.s();
+                    int qo = (b * s.t() + t) * hd + h * s.d();
                     double max = Double.NEGATIVE_INFINITY;
                     for (int j = 0; j < visible; j++) {
+                        int ko = (b * s.s() + j) * kvd + kh * s.d();
                         double dot = 0;
-                        for (int d = 0; d < s.d(); d++) dot += (double) q.get(b, t, h, d) * k.get(b, j, kh, d);
+                        for (int d = 0; d < s.d(); d++) dot += (double) qa[qo + d] * ka[ko + d];
                         w[j] = dot * scale;
                         max = Math.max(max, w[j]);
                     }
@@ -57,8 +62,8 @@ public final class ScalarKernels implements Kernels {
                     for (int j = 0; j < visible; j++) sum += (w[j] = Math.exp(w[j] - max));
                     for (int d = 0; d < s.d(); d++) {
                         double acc = 0;
-                        for (int j = 0; j < visible; j++) acc += w[j] * v.get(b, j, kh, d);
-                        out[((b * s.t() + t) * s.h() + h) * s.d() + d] = visible == 0 ? 0f : (float) (acc / sum);
+                        for (int j = 0; j < visible; j++) acc += w[j] * va[(b * s.s() + j) * kvd + kh * s.d() + d];
+                        out[qo + d] = visible == 0 ? 0f : (float) (acc / sum);
                     }
                 }
             }
@@ -121,6 +126,8 @@ public final class ScalarKernels implements Kernels {
     @Override
     public void addInPlace(Tensor dst, Tensor src) {
         Shapes.requireSame("addInPlace", dst.shape(), src.shape());
+        dst.requireNoBroadcast("addInPlace");
+        if (src.storage() == dst.storage()) src = src.copy(); // dst += src reads src as it was before any write
         long n = dst.numel();
         for (long i = 0; i < n; i++) {
             long o = dst.offsetOfFlat(i);

@@ -52,10 +52,16 @@ public final class Shapes {
         return out;
     }
 
-    /** Broadcasts any number of shapes together. */
+    /** Broadcasts any number of shapes together; the error names every shape. */
     public static int[] broadcast(int[]... shapes) {
         int[] out = new int[0];
-        for (int[] s : shapes) out = broadcast(out, s);
+        try {
+            for (int[] s : shapes) out = broadcast(out, s);
+        } catch (ShapeException e) {
+            StringBuilder all = new StringBuilder();
+            for (int[] s : shapes) all.append(all.isEmpty() ? "" : ", ").append(str(s));
+            throw new ShapeException("shapes " + all + " cannot be broadcast together: " + e.getMessage());
+        }
         return out;
     }
 

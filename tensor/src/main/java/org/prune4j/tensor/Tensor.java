@@ -111,8 +111,9 @@ public final class Tensor {
     /** Element stride of dim {@code d} (negative counts from the end). */
     public long stride(int d) { return strides[Shapes.dim(d, shape)]; }
 
-    /** True when elements are laid out row-major without gaps (size-1 dims may have any stride). */
+    /** True when elements are laid out row-major without gaps (size-1 dims may have any stride; empty tensors always are). */
     public boolean isContiguous() {
+        if (numel() == 0) return true;
         long expect = 1;
         for (int i = shape.length - 1; i >= 0; i--) {
             if (shape[i] == 1) continue;
@@ -403,16 +404,19 @@ public final class Tensor {
             System.arraycopy(array(), (int) offset, dst, dstOffset, (int) numel());
             return;
         }
+        if (isContiguous() && numel() <= Integer.MAX_VALUE) { // one run: a contiguous BF16/F16/F32 segment
+            Strided.load(storage, offset, 1, (int) numel(), dst, dstOffset);
+            return;
+        }
+        int last = shape.length - 1; // rank >= 1 here: a rank-0 tensor is contiguous
+        int inner = shape[last];
+        long innerStride = strides[last];
         int[] idx = new int[shape.length];
-        int last = shape.length - 1;
-        long n = numel();
-        int inner = last >= 0 ? shape[last] : 1;
-        long innerStride = last >= 0 ? strides[last] : 0;
-        long base = offset;
+        long base = offset, n = numel();
         int p = dstOffset;
-        for (long done = 0; done < n; done += inner) {
-            for (int j = 0; j < inner; j++) dst[p++] = storage.getFloat(base + j * innerStride);
-            // advance the outer index
+        for (long done = 0; done < n; done += inner, p += inner) {
+            Strided.load(storage, base, innerStride, inner, dst, p);
+            // advance the outer index (odometer over dims 0..last-1)
             for (int d = last - 1; d >= 0; d--) {
                 idx[d]++;
                 base += strides[d];
@@ -430,20 +434,47 @@ public final class Tensor {
         return d;
     }
 
-    /** Writes {@code src}'s values into this view elementwise (shapes equal; src may be any dtype or layout). */
+    /** Writes {@code src}'s values into this view elementwise (shapes equal; src may be any dtype or layout, even overlap this). */
     public void copyFrom(Tensor src) {
         Shapes.requireSame("copyFrom", shape, src.shape);
         if (!storage.writable()) throw new IllegalStateException("tensor of shape " + Shapes.str(shape) + " is read-only");
-        float[] vals = src.toFloatArray();
-        if (isDenseArray()) {
-            System.arraycopy(vals, 0, array(), (int) offset, vals.length);
+        requireNoBroadcast("copyFrom");
+        if (numel() == 0) return;
+        float[] vals = src.toFloatArray(); // a copy first, so overlapping src and dst read the old values
+        if (isContiguous()) {
+            Strided.store(storage, offset, 1, vals.length, vals, 0);
             return;
         }
-        for (int i = 0; i < vals.length; i++) storage.setFloat(offsetOfFlat(i), vals[i]);
+        int last = shape.length - 1;
+        int inner = shape[last];
+        int[] idx = new int[shape.length];
+        long base = offset;
+        for (int p = 0; p < vals.length; p += inner) {
+            Strided.store(storage, base, strides[last], inner, vals, p);
+            for (int d = last - 1; d >= 0; d--) {
+                idx[d]++;
+                base += strides[d];
+                if (idx[d] < shape[d]) break;
+                base -= (long) idx[d] * strides[d];
+                idx[d] = 0;
+            }
+        }
+    }
+
+    /**
+     * Throws when this view reaches one storage element through several indices (a stride-0 broadcast dim),
+     * where an in-place write would be ill-defined; PyTorch refuses the same.
+     */
+    public void requireNoBroadcast(String op) {
+        for (int i = 0; i < shape.length; i++)
+            if (shape[i] > 1 && strides[i] == 0)
+                throw new ShapeException(op + ": cannot write into a broadcast (expanded) view of shape " + Shapes.str(shape)
+                        + " with strides " + Arrays.toString(strides));
     }
 
     /** Sets every element of this view to {@code value}. */
     public void fill(float value) {
+        if (numel() == 0) return;
         if (isDenseArray()) {
             Arrays.fill(array(), (int) offset, (int) (offset + numel()), value);
             return;
@@ -455,14 +486,7 @@ public final class Tensor {
     /** A contiguous copy stored as {@code dtype} in {@code arena} (rounding to nearest even for BF16/F16). */
     public Tensor to(DType dtype, Arena arena) {
         Tensor out = allocate(arena, dtype, shape);
-        long n = numel();
-        SegmentStorage s = (SegmentStorage) out.storage;
-        if (isDenseArray()) {
-            float[] a = array();
-            for (long i = 0; i < n; i++) s.setFloat(i, a[(int) (offset + i)]);
-        } else {
-            for (long i = 0; i < n; i++) s.setFloat(i, getFlat(i));
-        }
+        out.copyFrom(this);
         return out;
     }
 

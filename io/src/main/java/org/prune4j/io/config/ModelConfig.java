@@ -38,6 +38,8 @@ public final class ModelConfig {
     /** Name of the config file in a model folder. */
     public static final String FILE = "config.json";
 
+    /** Largest config.json read (real ones are a few KB), so a hostile file cannot exhaust memory. */
+    public static final long MAX_FILE_SIZE = 16L << 20;
     /** Sanity bound on num_hidden_layers, so a hostile config cannot make per-layer tables exhaust memory. */
     public static final int MAX_LAYERS = 100_000;
 
@@ -89,6 +91,8 @@ public final class ModelConfig {
     public static ModelConfig read(Path configJsonOrModelDir) throws IOException {
         Path file = Files.isDirectory(configJsonOrModelDir) ? configJsonOrModelDir.resolve(FILE) : configJsonOrModelDir;
         if (!Files.exists(file)) throw new NoSuchFileException(file.toString());
+        if (Files.size(file) > MAX_FILE_SIZE)
+            throw new ConfigException(file + ": " + Files.size(file) + " bytes is far larger than any model config (limit " + MAX_FILE_SIZE + ")", null);
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);

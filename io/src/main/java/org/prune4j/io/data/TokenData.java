@@ -52,8 +52,11 @@ public final class TokenData {
         String text = readUtf8(file);
         if (docSeparator == null) return bos ? tok.encodeWithBos(text) : tok.encode(text);
         if (docSeparator.isEmpty()) throw new IllegalArgumentException("the document separator must not be empty");
+        // documents are independent, so they are encoded in parallel (tokenizers are thread-safe); order is kept
+        List<int[]> encoded = documents(text, docSeparator).parallelStream()
+                .map(doc -> bos ? tok.encodeWithBos(doc) : tok.encode(doc)).toList();
         IntList out = new IntList(text.length() / 3);
-        for (String doc : documents(text, docSeparator)) out.addAll(bos ? tok.encodeWithBos(doc) : tok.encode(doc));
+        for (int[] ids : encoded) out.addAll(ids);
         return out.toArray();
     }
 

@@ -31,6 +31,12 @@ final class HeaderParser {
     /** serde_json's default recursion limit, which the reference reader inherits. */
     static final int MAX_DEPTH = 128;
 
+    /**
+     * Most dims a shape may have. The reference sets no bound; prune4j adds this one so a hostile 100 MB header of
+     * one huge shape costs kilobytes, not gigabytes (real tensors have at most a handful of dims; numpy allows 64).
+     */
+    static final int MAX_RANK = 1024;
+
     /** Dtypes the format defines that prune4j cannot view (sub-byte or exotic floats, complex). */
     static final Set<String> FORMAT_ONLY_DTYPES = Set.of("F4", "F6_E2M3", "F6_E3M2", "F8_E8M0", "F8_E4M3FNUZ", "F8_E5M2FNUZ", "C64");
 
@@ -317,6 +323,7 @@ final class HeaderParser {
         while (true) {
             ws();
             long v = uint(field);
+            if (n == MAX_RANK) throw schema(field + " has more than " + MAX_RANK + " entries (rule: rank at most " + MAX_RANK + ")");
             if (n == out.length) out = Arrays.copyOf(out, n * 2);
             out[n++] = v;
             ws();

@@ -41,6 +41,11 @@ public final class SafeTensors implements AutoCloseable {
     public static final long MAX_HEADER_SIZE = 100_000_000L;
     /** Name of the single-file checkpoint in a model folder. */
     public static final String MODEL_FILE = "model.safetensors";
+    /**
+     * Largest index file accepted: real indexes are a few hundred KB (a weight_map line per tensor), and a bound keeps
+     * a hostile index from exhausting memory while parsed.
+     */
+    public static final long MAX_INDEX_SIZE = 16L << 20;
     /** Name of the sharded checkpoint index in a model folder. */
     public static final String INDEX_FILE = "model.safetensors.index.json";
 
@@ -77,34 +82,41 @@ public final class SafeTensors implements AutoCloseable {
     }
 
     private static SafeTensors openFile(Path file) throws IOException {
+        ParsedFile pf = parseFile(file); // validate before mapping anything
         Arena arena = Arena.ofShared();
         boolean ok = false;
         try {
             Map<String, Entry> entries = new LinkedHashMap<>();
-            Map<String, String> meta = mapFile(file, arena, entries);
+            map(pf, arena, entries);
             ok = true;
-            return new SafeTensors(file, arena, entries, meta, List.of(file));
+            return new SafeTensors(file, arena, entries, pf.metadata, List.of(file));
         } finally {
             if (!ok) arena.close();
         }
     }
 
-    /** Reads and validates {@code file}'s header, maps it into {@code arena}, adds its entries in file order. */
-    private static Map<String, String> mapFile(Path file, Arena arena, Map<String, Entry> into) throws IOException {
+    /** Reads and validates {@code file}'s header (no mapping yet). */
+    private static ParsedFile parseFile(Path file) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
-            ParsedFile pf = readHeader(ch, size, file);
-            MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            for (TensorInfo t : pf.sorted) {
-                if (into.containsKey(t.name()))
-                    throw new SafeTensorsException(file, t.name(), "also appears in " + into.get(t.name()).info().file() + " (rule: no duplicate tensor names across shards)");
-                into.put(t.name(), new Entry(t, seg, pf.dataStart));
-            }
-            return pf.metadata;
+            return readHeader(ch, ch.size(), file);
         }
     }
 
-    private record ParsedFile(List<TensorInfo> sorted, Map<String, String> metadata, long dataStart) {}
+    /** Maps a validated file into {@code arena} and adds its entries in file order. */
+    private static void map(ParsedFile pf, Arena arena, Map<String, Entry> into) throws IOException {
+        try (FileChannel ch = FileChannel.open(pf.file, StandardOpenOption.READ)) {
+            if (ch.size() != pf.size)
+                throw new SafeTensorsException(pf.file, null, "changed size while being opened (" + pf.size + " -> " + ch.size() + " bytes) (rule: the file must not change while read)");
+            MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, pf.size, arena);
+            for (TensorInfo t : pf.sorted) {
+                if (into.containsKey(t.name()))
+                    throw new SafeTensorsException(pf.file, t.name(), "also appears in " + into.get(t.name()).info().file() + " (rule: no duplicate tensor names across shards)");
+                into.put(t.name(), new Entry(t, seg, pf.dataStart));
+            }
+        }
+    }
+
+    private record ParsedFile(Path file, long size, List<TensorInfo> sorted, Map<String, String> metadata, long dataStart) {}
 
     /** The header rules that need the file: 8-byte length, 100 MB bound, header inside the file, data area covered. */
     private static ParsedFile readHeader(FileChannel ch, long size, Path file) throws IOException {
@@ -132,7 +144,7 @@ public final class SafeTensors implements AutoCloseable {
         }
         // names in file order (by offset), as the reference iterates
         Map<String, String> meta = parsed.metadata() == null ? Map.of() : Collections.unmodifiableMap(parsed.metadata());
-        return new ParsedFile(sorted, meta, 8 + n);
+        return new ParsedFile(file, size, sorted, meta, 8 + n);
     }
 
     private static void readFully(FileChannel ch, ByteBuffer buf, long at, Path file) throws IOException {
@@ -146,8 +158,8 @@ public final class SafeTensors implements AutoCloseable {
 
     private static SafeTensors openIndex(Path index) throws IOException {
         long size = Files.size(index);
-        if (size > MAX_HEADER_SIZE)
-            throw new SafeTensorsException(index, null, "index of " + size + " bytes exceeds the " + MAX_HEADER_SIZE + "-byte limit (rule: index size bound)");
+        if (size > MAX_INDEX_SIZE)
+            throw new SafeTensorsException(index, null, "index of " + size + " bytes exceeds the " + MAX_INDEX_SIZE + "-byte limit (rule: index size bound)");
         Map<String, Object> root;
         try {
             root = Json.parseObject(Files.readString(index, StandardCharsets.UTF_8), true);
@@ -171,28 +183,37 @@ public final class SafeTensors implements AutoCloseable {
             weightMap.put(name, f);
             shardNames.add(f);
         }
+        List<ParsedFile> parsed = new ArrayList<>();
+        Map<String, Path> owner = new LinkedHashMap<>();
+        for (String s : shardNames) {
+            Path shard = dir.resolve(s);
+            if (!Files.isRegularFile(shard))
+                throw new SafeTensorsException(index, null, "shard " + s + " named in weight_map does not exist in " + dir + " (rule: every shard must be present)");
+            ParsedFile pf = parseFile(shard);
+            for (TensorInfo t : pf.sorted) {
+                Path before = owner.putIfAbsent(t.name(), shard);
+                if (before != null)
+                    throw new SafeTensorsException(shard, t.name(), "also appears in " + before + " (rule: no duplicate tensor names across shards)");
+            }
+            parsed.add(pf);
+        }
+        for (Map.Entry<String, String> e : weightMap.entrySet()) {
+            Path in = owner.get(e.getKey());
+            if (in == null || !in.getFileName().toString().equals(e.getValue()))
+                throw new SafeTensorsException(index, e.getKey(), "weight_map places it in " + e.getValue() + ", which does not hold it"
+                        + (in == null ? "" : " (it is in " + in.getFileName() + ")") + " (rule: index must match its shards)");
+        }
         Arena arena = Arena.ofShared();
         boolean ok = false;
         try {
             Map<String, Entry> entries = new LinkedHashMap<>();
-            Map<String, String> meta = null;
             List<Path> files = new ArrayList<>();
-            for (String s : shardNames) {
-                Path shard = dir.resolve(s);
-                if (!Files.isRegularFile(shard))
-                    throw new SafeTensorsException(index, null, "shard " + s + " named in weight_map does not exist in " + dir + " (rule: every shard must be present)");
-                Map<String, String> m = mapFile(shard, arena, entries);
-                if (meta == null) meta = m;
-                files.add(shard);
-            }
-            for (Map.Entry<String, String> e : weightMap.entrySet()) {
-                Entry en = entries.get(e.getKey());
-                if (en == null || !en.info().file().getFileName().toString().equals(e.getValue()))
-                    throw new SafeTensorsException(index, e.getKey(), "weight_map places it in " + e.getValue() + ", which does not hold it"
-                            + (en == null ? "" : " (it is in " + en.info().file().getFileName() + ")") + " (rule: index must match its shards)");
+            for (ParsedFile pf : parsed) {
+                map(pf, arena, entries);
+                files.add(pf.file);
             }
             ok = true;
-            return new SafeTensors(index, arena, entries, meta == null ? Map.of() : meta, List.copyOf(files));
+            return new SafeTensors(index, arena, entries, parsed.isEmpty() ? Map.of() : parsed.getFirst().metadata, List.copyOf(files));
         } finally {
             if (!ok) arena.close();
         }
@@ -228,6 +249,7 @@ public final class SafeTensors implements AutoCloseable {
     }
 
     private Entry entry(String name) throws SafeTensorsException {
+        if (!arena.scope().isAlive()) throw new IllegalStateException(path + " is closed; its tensors are no longer mapped");
         Entry e = entries.get(name);
         if (e == null) throw new SafeTensorsException(path, name, "not found in the checkpoint (" + entries.size() + " tensors)");
         return e;

@@ -42,7 +42,7 @@ public final class SentencePieceTokenizer implements Tokenizer {
     private final String unkSurface;
     /** Whether the normalized text may be cut before every '▁' that follows another character (see splitSafe). */
     private final boolean splitAtSpaces;
-    private final WordCache cache = new WordCache();
+    private final ThreadLocal<WordCache> caches = WordCache.perThread();
 
     private SentencePieceTokenizer(Path file, SentencePieceProto m) throws TokenizerFormatException {
         this.file = file;
@@ -159,16 +159,18 @@ public final class SentencePieceTokenizer implements Tokenizer {
             encodeWord(normalized, out);
             return out.toArray();
         }
+        WordCache cache = caches.get();
         int start = 0, len = normalized.length();
         for (int i = 1; i <= len; i++) {
             if (i == len || (normalized.charAt(i) == SPACE && normalized.charAt(i - 1) != SPACE)) {
-                String word = normalized.substring(start, i);
-                int[] ids = cache.get(word);
+                int h = WordCache.hash(normalized, start, i);
+                int[] ids = cache.get(normalized, start, i, h);
                 if (ids == null) {
+                    String word = normalized.substring(start, i);
                     IdSink w = new IdSink(word.length());
                     encodeWord(word, w);
                     ids = w.toArray();
-                    cache.put(word, ids);
+                    cache.put(normalized, start, i, h, ids);
                 }
                 out.addAll(ids);
                 start = i;

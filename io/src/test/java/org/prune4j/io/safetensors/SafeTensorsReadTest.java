@@ -204,6 +204,8 @@ class SafeTensorsReadTest {
         refused("{\"w\":{\"dtype\":\"U8\",\"shape\":[1]}}", new byte[1], "w", "missing field data_offsets");
         refused("{\"w\":{\"dtype\":\"U8\",\"shape\":[1],\"shape\":[1],\"data_offsets\":[0,1]}}", new byte[1], "w", "duplicate field");
         refused("{\"w\":[1]}", new byte[1], "w", "must be an object");
+        String deep = "{\"w\":{\"dtype\":\"U8\",\"shape\":[" + "1,".repeat(5000) + "1],\"data_offsets\":[0,1]}}";
+        refused(deep, new byte[1], "w", "rank at most 1024");
     }
 
     @Test
