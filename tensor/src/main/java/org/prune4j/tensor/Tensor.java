@@ -474,6 +474,7 @@ public final class Tensor {
 
     /** Sets every element of this view to {@code value}. */
     public void fill(float value) {
+        if (numel() == 0) return;
         if (isDenseArray()) {
             Arrays.fill(array(), (int) offset, (int) (offset + numel()), value);
             return;

@@ -1,13 +1,17 @@
 package org.prune4j.tensor;
 
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Stable sort and top-k along a dim. Each (value, index) pair is packed into one long whose signed order
  * is the wanted order: high half = the float's bits mapped to a monotone int (NaN canonical and largest,
  * -0 merged with +0, negated for descending), low half = the index. Every key is then distinct, so any
  * sort of the longs, stable or not, gives the stable order, and {@link Arrays#sort(long[])} runs the
- * JDK's SIMD sort. Top-k partitions the keys first (quickselect) and sorts only the k kept.
+ * JDK's SIMD sort. Top-k partitions the keys first (quickselect) and sorts only the k kept; a small k
+ * (sampling's top 40 of a vocabulary) keeps a heap instead, skipping whole vectors that cannot enter it.
  * Long rows (pruning sorts whole weight matrices) are sorted in chunks on several threads and merged.
  */
 final class VecSort {
@@ -45,13 +49,19 @@ final class VecSort {
         int rows = vals.length / k, in = inner;
         boolean parallelRows = rows >= threads || n < PARALLEL_SORT_MIN;
         Parallel.forRange(parallelRows ? threads : 1, rows, 1, (from, to) -> {
-            long[] keys = new long[n];
+            boolean few = (long) k * FEW <= n; // top-k for sampling: a heap of k, most values rejected by one compare
+            long[] keys = new long[few ? k : n];
             for (int r = (int) from; r < to; r++) {
                 int o = r / in, i = r % in; // row r = (outer o, inner i): elements x[o, j, i], j < n
                 int src = xo + o * n * in + i;
-                for (int j = 0; j < n; j++) keys[j] = key(xa[src + j * in], j, descending);
-                if (k < n) select(keys, n, k);
-                if (parallelRows) Arrays.sort(keys, 0, k);
+                if (few) {
+                    if (in == 1) heapTopContiguous(xa, src, n, k, descending, keys);
+                    else heapTopStrided(xa, src, in, n, k, descending, keys);
+                } else {
+                    for (int j = 0; j < n; j++) keys[j] = key(xa[src + j * in], j, descending);
+                    if (k < n) select(keys, n, k);
+                }
+                if (parallelRows || few) Arrays.sort(keys, 0, k);
                 else parallelSort(threads, keys, k);
                 int dst = o * k * in + i;
                 for (int j = 0; j < k; j++) {
@@ -62,6 +72,73 @@ final class VecSort {
             }
         });
         return new Indexed(Tensor.of(vals, outShape), idx);
+    }
+
+    /** Top-k with k <= n / FEW keeps a heap of k keys instead of keying and partitioning all n values. */
+    private static final int FEW = 16;
+
+    /**
+     * keys[0..k) = the k smallest keys of x[src + j], j < n, via a max-heap of the k best so far. Values are scanned
+     * in index order, so a later value enters only when strictly better than the heap's worst value (on a tie
+     * its larger index loses): a vector compare against that value rejects whole vectors at once.
+     */
+    private static void heapTopContiguous(float[] x, int src, int n, int k, boolean descending, long[] heap) {
+        for (int j = 0; j < k; j++) heap[j] = key(x[src + j], j, descending);
+        heapify(heap, k);
+        int j = k;
+        if (k > 0) {
+            for (int bound = k + F.loopBound(n - k); j < bound; j += L) {
+                float worst = value(heap[0], descending);
+                FloatVector v = FloatVector.fromArray(F, x, src + j);
+                VectorMask<Float> better = descending // NaN ranks above everything; a NaN worst is beaten by any number
+                        ? v.compare(VectorOperators.GT, worst).or(v.test(VectorOperators.IS_NAN))
+                        : Float.isNaN(worst) ? v.test(VectorOperators.IS_NAN).not() : v.compare(VectorOperators.LT, worst);
+                if (!better.anyTrue()) continue;
+                for (int l = 0; l < L; l++) offer(heap, k, key(x[src + j + l], j + l, descending));
+            }
+            for (; j < n; j++) offer(heap, k, key(x[src + j], j, descending));
+        }
+    }
+
+    /** As {@link #heapTopContiguous} for a row whose elements are {@code stride} apart. */
+    private static void heapTopStrided(float[] x, int src, int stride, int n, int k, boolean descending, long[] heap) {
+        for (int j = 0; j < k; j++) heap[j] = key(x[src + j * stride], j, descending);
+        heapify(heap, k);
+        if (k > 0) for (int j = k; j < n; j++) offer(heap, k, key(x[src + j * stride], j, descending));
+    }
+
+    private static final jdk.incubator.vector.VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+
+    /** The float a key was made from (NaN canonical, -0 as +0). */
+    static float value(long key, boolean descending) {
+        int mono = (int) (key >> 32);
+        if (descending) mono = ~mono;
+        return Float.intBitsToFloat(mono ^ ((mono >> 31) & 0x7fffffff));
+    }
+
+    /** Replaces the heap's largest key with {@code key} when smaller, restoring the max-heap. */
+    private static void offer(long[] heap, int k, long key) {
+        if (key >= heap[0]) return;
+        heap[0] = key;
+        siftDown(heap, 0, k);
+    }
+
+    private static void heapify(long[] heap, int k) {
+        for (int i = k / 2 - 1; i >= 0; i--) siftDown(heap, i, k);
+    }
+
+    private static void siftDown(long[] heap, int i, int k) {
+        long v = heap[i];
+        while (true) {
+            int c = 2 * i + 1;
+            if (c >= k) break;
+            if (c + 1 < k && heap[c + 1] > heap[c]) c++;
+            if (heap[c] <= v) break;
+            heap[i] = heap[c];
+            i = c;
+        }
+        heap[i] = v;
     }
 
     /** The sort key of value v at index j: signed long order = (value order, then index ascending). */

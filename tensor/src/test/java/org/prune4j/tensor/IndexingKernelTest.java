@@ -149,6 +149,32 @@ class IndexingKernelTest {
     }
 
     @Test
+    void smallTopkOfLongRowsMatchesOracle() {
+        // k much smaller than the row (sampling's top-k over a vocabulary): the heap path, with ties, NaN and -0
+        qt().withExamples(40).forAll(longs().all()).checkAssert(seed -> {
+            SplittableRandom r = new SplittableRandom(seed);
+            int n = r.nextInt(16, 3000), rows = r.nextInt(1, 4);
+            RandomViews.Values values = switch (r.nextInt(3)) {
+                case 0 -> RandomViews.Values.SMALL_INTS;
+                case 1 -> rr -> rr.nextInt(50) == 0 ? Float.NaN : (rr.nextBoolean() ? -0f : (float) rr.nextGaussian());
+                default -> RandomViews.Values.NORMAL;
+            };
+            Tensor a = r.nextBoolean() ? RandomViews.random(r, values, rows, n) : RandomViews.random(r, values, n, rows).t();
+            int k = r.nextInt(0, n / 16 + 1);
+            for (boolean largest : new boolean[] {true, false})
+                sameIndexed(S.topk(a, k, -1, largest), V.topk(a, k, -1, largest), "top " + k + (largest ? " largest" : " smallest") + " of " + RandomViews.describe(a));
+            Tensor col = a.t(); // along dim 0: strided rows
+            sameIndexed(S.topk(col, k, 0, true), V.topk(col, k, 0, true), "top " + k + " along dim 0");
+        });
+        // sorted inputs: every value enters the heap
+        float[] up = new float[5000];
+        for (int i = 0; i < up.length; i++) up[i] = i;
+        Tensor t = Tensor.of(up, 5000);
+        sameIndexed(S.topk(t, 40, 0, true), V.topk(t, 40, 0, true), "ascending input");
+        sameIndexed(S.topk(t, 40, 0, false), V.topk(t, 40, 0, false), "ascending input, smallest");
+    }
+
+    @Test
     void longRowsSortOnSeveralThreads() {
         // one row of 150k values: chunks sorted on each thread, then merged; top-k through quickselect
         Tensor a = RandomViews.fresh(new SplittableRandom(3), RandomViews.Values.SMALL_INTS, RandomViews.Storage.HEAP, 150_000);

@@ -97,7 +97,7 @@ final class BpeModel {
         if (ids == null) {
             String word = src.substring(a, b);
             ids = tokenizeWord(byteLevelInput ? ByteLevelMap.encode(word) : word);
-            cache.put(word, h, ids);
+            cache.put(src, a, b, h, ids);
         }
         out.addAll(ids);
     }

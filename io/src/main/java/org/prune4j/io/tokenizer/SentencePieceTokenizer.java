@@ -170,7 +170,7 @@ public final class SentencePieceTokenizer implements Tokenizer {
                     IdSink w = new IdSink(word.length());
                     encodeWord(word, w);
                     ids = w.toArray();
-                    cache.put(word, h, ids);
+                    cache.put(normalized, start, i, h, ids);
                 }
                 out.addAll(ids);
                 start = i;

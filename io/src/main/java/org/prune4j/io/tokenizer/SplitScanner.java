@@ -27,49 +27,73 @@ abstract class SplitScanner {
 
     // ------------------------------------------------------------------ character classes (as java.util.regex with UNICODE_CHARACTER_CLASS)
 
-    /** \s: the White_Space property. */
+    /** The four classes the patterns distinguish: \s, \p{L}, \p{N}, and everything else. */
+    static final int SPACE = 0, LETTER = 1, NUMBER = 2, OTHER = 3;
+    private static final byte[] ASCII = new byte[128];
+
+    static {
+        for (int c = 0; c < 128; c++) {
+            ASCII[c] = (byte) (Normalizers.isWhitespace(c) ? SPACE : Character.isLetter(c) ? LETTER : Character.isDigit(c) ? NUMBER : OTHER);
+        }
+    }
+
+    /** Class of a code point as java.util.regex sees it with UNICODE_CHARACTER_CLASS (\s = White_Space). */
+    static int kind(int c) {
+        if (c < 128) return ASCII[c];
+        if (Normalizers.isWhitespace(c)) return SPACE;
+        return switch (Character.getType(c)) {
+            case Character.UPPERCASE_LETTER, Character.LOWERCASE_LETTER, Character.TITLECASE_LETTER,
+                 Character.MODIFIER_LETTER, Character.OTHER_LETTER -> LETTER;
+            case Character.DECIMAL_DIGIT_NUMBER, Character.LETTER_NUMBER, Character.OTHER_NUMBER -> NUMBER;
+            default -> OTHER;
+        };
+    }
+
     static boolean space(int c) {
-        return Normalizers.isWhitespace(c);
+        return kind(c) == SPACE;
     }
 
-    /** \p{L}. */
     static boolean letter(int c) {
-        return c < 0x80 ? (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') : Character.isLetter(c);
+        return kind(c) == LETTER;
     }
 
-    /** \p{N}. */
     static boolean number(int c) {
-        if (c < 0x80) return c >= '0' && c <= '9';
-        int t = Character.getType(c);
-        return t == Character.DECIMAL_DIGIT_NUMBER || t == Character.LETTER_NUMBER || t == Character.OTHER_NUMBER;
+        return kind(c) == NUMBER;
     }
 
     /** [^\s\p{L}\p{N}]. */
     static boolean other(int c) {
-        return !space(c) && !letter(c) && !number(c);
+        return kind(c) == OTHER;
     }
 
     static int cp(String s, int i) {
-        return s.codePointAt(i);
+        char c = s.charAt(i);
+        return Character.isSurrogate(c) ? s.codePointAt(i) : c;
     }
 
     static int next(String s, int i) {
-        return i + Character.charCount(s.codePointAt(i));
+        return Character.isHighSurrogate(s.charAt(i)) ? i + Character.charCount(s.codePointAt(i)) : i + 1;
     }
 
-    /** Runs over chars satisfying the class from i; returns the first index that does not. */
-    interface Cls {
-        boolean test(int c);
-    }
-
-    static int run(String s, int i, int end, Cls cls) {
-        while (i < end && cls.test(cp(s, i))) i = next(s, i);
+    /** The first index at or after i whose code point is not of class {@code k}. */
+    static int run(String s, int i, int end, int k) {
+        while (i < end) {
+            char c = s.charAt(i);
+            if (c < 128) {
+                if (ASCII[c] != k) break;
+                i++;
+            } else {
+                int cp = cp(s, i);
+                if (kind(cp) != k) break;
+                i += Character.charCount(cp);
+            }
+        }
         return i;
     }
 
     /** \s+(?!\S)|\s+ from a whitespace char at i: the run, less its last char when a non-space follows it. */
     static int spaces(String s, int i, int end) {
-        int j = run(s, i, end, SplitScanner::space);
+        int j = run(s, i, end, SPACE);
         if (j == end) return j;
         int last = s.offsetByCodePoints(j, -1);
         return last > i ? last : j;
@@ -115,9 +139,9 @@ abstract class SplitScanner {
                     c = d;
                 }
             }
-            if (letter(c)) return run(s, j, end, SplitScanner::letter);
-            if (number(c)) return run(s, j, end, SplitScanner::number);
-            if (other(c)) return run(s, j, end, SplitScanner::other);
+            if (letter(c)) return run(s, j, end, LETTER);
+            if (number(c)) return run(s, j, end, NUMBER);
+            if (other(c)) return run(s, j, end, OTHER);
             return spaces(s, i, end);
         }
     }
@@ -139,8 +163,8 @@ abstract class SplitScanner {
             int c = cp(s, i);
             int n = next(s, i);
             // [^\r\n\p{L}\p{N}]?\p{L}+
-            if (letter(c)) return run(s, n, end, SplitScanner::letter);
-            if (c != '\r' && c != '\n' && !number(c) && n < end && letter(cp(s, n))) return run(s, n, end, SplitScanner::letter);
+            if (letter(c)) return run(s, n, end, LETTER);
+            if (c != '\r' && c != '\n' && !number(c) && n < end && letter(cp(s, n))) return run(s, n, end, LETTER);
             // \p{N}{1,maxDigits}
             if (number(c)) {
                 int j = n;
@@ -152,12 +176,12 @@ abstract class SplitScanner {
             if (other(c)) j = i;
             else if (c == ' ' && n < end && other(cp(s, n))) j = n;
             if (j >= 0) {
-                j = run(s, j, end, SplitScanner::other);
+                j = run(s, j, end, OTHER);
                 while (j < end && (s.charAt(j) == '\r' || s.charAt(j) == '\n')) j++;
                 return j;
             }
             // c is whitespace here. \s*[\r\n]+ : up to the last \r or \n of the whitespace run
-            int r = run(s, i, end, SplitScanner::space);
+            int r = run(s, i, end, SPACE);
             for (int q = r - 1; q >= i; q--) {
                 char ch = s.charAt(q);
                 if (ch == '\r' || ch == '\n') return q + 1;

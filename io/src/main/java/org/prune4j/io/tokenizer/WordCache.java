@@ -4,18 +4,30 @@ import java.util.Arrays;
 
 /**
  * Word → ids, so each distinct word is merged once (merging is most of the cost of encoding natural text). Looked
- * up by a range of a larger string, so a hit allocates nothing. Bounded: once half full it is cleared, so memory
- * stays flat on any corpus. Not thread-safe: each thread uses its own (see {@link #perThread}).
+ * up by a range of a larger string, so a hit allocates nothing; the words themselves are packed in one char array so
+ * a lookup touches little memory. Bounded: past {@link #MAX_SLOTS} / 2 words it is cleared, so memory stays flat on
+ * any corpus. Not thread-safe: each thread uses its own (see {@link #perThread}).
  */
 final class WordCache {
     /** Words longer than this (in chars) are not cached: they are rare and would pin memory. */
     static final int MAX_WORD = 96;
-    private static final int SLOTS = 1 << 17;
+    static final int MAX_SLOTS = 1 << 18;
 
-    private final String[] keys = new String[SLOTS];
-    private final int[] hashes = new int[SLOTS];
-    private final int[][] values = new int[SLOTS][];
-    private int size;
+    private int[] hashes, offsets, lengths; // lengths[i] == 0: empty slot
+    private int[][] values;
+    private char[] arena = new char[1 << 14];
+    private int arenaUsed, size;
+
+    WordCache() {
+        allocate(1 << 12);
+    }
+
+    private void allocate(int slots) {
+        hashes = new int[slots];
+        offsets = new int[slots];
+        lengths = new int[slots];
+        values = new int[slots][];
+    }
 
     /** A cache for the calling thread, one per owner. */
     static ThreadLocal<WordCache> perThread() {
@@ -32,38 +44,61 @@ final class WordCache {
     int[] get(String s, int from, int to, int h) {
         int len = to - from;
         if (len > MAX_WORD) return null;
-        int mask = SLOTS - 1;
+        int mask = hashes.length - 1;
         for (int i = mix(h) & mask; ; i = (i + 1) & mask) {
-            String k = keys[i];
-            if (k == null) return null;
-            if (hashes[i] == h && k.length() == len && k.regionMatches(0, s, from, len)) return values[i];
+            int l = lengths[i];
+            if (l == 0) return null;
+            if (hashes[i] == h && l == len && same(s, from, offsets[i], len)) return values[i];
         }
     }
 
-    void put(String word, int h, int[] ids) {
-        if (word.length() > MAX_WORD) return;
-        if (size >= SLOTS / 2) {
-            Arrays.fill(keys, null);
-            Arrays.fill(values, null);
-            size = 0;
+    private boolean same(String s, int from, int at, int len) {
+        char[] a = arena;
+        for (int k = 0; k < len; k++) if (a[at + k] != s.charAt(from + k)) return false;
+        return true;
+    }
+
+    /** Caches the ids of s[from, to) (which must not be cached yet) under hash h. */
+    void put(String s, int from, int to, int h, int[] ids) {
+        int len = to - from;
+        if (len > MAX_WORD || len == 0) return;
+        if (2 * (size + 1) > hashes.length) {
+            if (hashes.length >= MAX_SLOTS) clear();
+            else rehash(hashes.length * 2);
         }
-        int mask = SLOTS - 1;
-        int i = mix(h) & mask;
-        while (keys[i] != null) {
-            if (hashes[i] == h && keys[i].equals(word)) {
-                values[i] = ids;
-                return;
-            }
-            i = (i + 1) & mask;
-        }
-        keys[i] = word;
-        hashes[i] = h;
-        values[i] = ids;
+        if (arenaUsed + len > arena.length) arena = Arrays.copyOf(arena, Math.max(arena.length * 2, arenaUsed + len));
+        s.getChars(from, to, arena, arenaUsed);
+        insert(h, arenaUsed, len, ids);
+        arenaUsed += len;
         size++;
+    }
+
+    private void insert(int h, int offset, int len, int[] ids) {
+        int mask = hashes.length - 1;
+        int i = mix(h) & mask;
+        while (lengths[i] != 0) i = (i + 1) & mask;
+        hashes[i] = h;
+        offsets[i] = offset;
+        lengths[i] = len;
+        values[i] = ids;
+    }
+
+    private void rehash(int slots) {
+        int[] oh = hashes, oo = offsets, ol = lengths;
+        int[][] ov = values;
+        allocate(slots);
+        for (int i = 0; i < oh.length; i++) if (ol[i] != 0) insert(oh[i], oo[i], ol[i], ov[i]);
+    }
+
+    private void clear() {
+        Arrays.fill(lengths, 0);
+        Arrays.fill(values, null);
+        arenaUsed = 0;
+        size = 0;
     }
 
     private static int mix(int h) {
         h *= 0x9E3779B9;
-        return h ^ (h >>> 16);
+        return h ^ (h >>> 15);
     }
 }
