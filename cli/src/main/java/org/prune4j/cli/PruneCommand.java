@@ -9,12 +9,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.prune4j.io.AtomicFiles;
 import org.prune4j.io.config.ModelConfig;
 import org.prune4j.io.safetensors.SafeTensors;
-import org.prune4j.io.safetensors.SafeTensorsWriter;
 import org.prune4j.io.tokenizer.Tokenizer;
 import org.prune4j.io.tokenizer.Tokenizers;
+import org.prune4j.pruning.CheckpointPruner;
 import org.prune4j.pruning.LinearPruner;
 import org.prune4j.pruning.LinearReport;
 import org.prune4j.pruning.Methods;
@@ -23,13 +22,9 @@ import org.prune4j.pruning.SequentialPruner;
 import org.prune4j.pruning.Sparsity;
 import org.prune4j.pruning.SparsityPlan;
 import org.prune4j.pruning.SparseGPTPruner;
-import org.prune4j.pruning.TensorSink;
-import org.prune4j.pruning.TensorSource;
 import org.prune4j.pruning.calibration.CalibrationData;
 import org.prune4j.pruning.calibration.Statistic;
-import org.prune4j.tensor.DType;
 import org.prune4j.tensor.Kernels;
-import org.prune4j.tensor.Tensor;
 import org.prune4j.tensor.VectorKernels;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -109,13 +104,6 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Replace the output folder if it exists.")
     boolean force;
 
-    /** Files of a model folder copied to the output unchanged besides config.json. */
-    static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "tokenizer.model", "tokenizer_config.json",
-            "special_tokens_map.json", "added_tokens.json", "vocab.json", "merges.txt", "generation_config.json", "chat_template.jinja");
-
-    /** Checkpoints larger than this are written as Hugging Face shards (5 GB, the HF default). */
-    static final long SHARD_BYTES = 5_000_000_000L;
-
     @Override
     public Integer call() throws Exception {
         Sparsity fallback = sparsityOption();
@@ -154,33 +142,11 @@ public final class PruneCommand implements Callable<Integer> {
             common.log().println("prune4j prune: " + method + " " + plan.describe() + " of " + model + "; calibration: " + calibLine);
             long modelParams = 0;
             for (var info : st.infos()) modelParams += info.numel();
-            final int[][] calibration = windows;
-            SequentialPruner.Result[] result = new SequentialPruner.Result[1];
-            List<String> written = new ArrayList<>();
-            AtomicFiles.buildFolder(out, force, tmp -> {
-                copy(model.resolve(ModelConfig.FILE), tmp.resolve(ModelConfig.FILE));
-                written.add(ModelConfig.FILE);
-                try (SafeTensorsWriter w = SafeTensorsWriter.sharded(tmp, SHARD_BYTES)) {
-                    w.metadata(Map.of("pruned_by", "prune4j", "method", method, "target", plan.describe()));
-                    result[0] = SequentialPruner.run(cfg, TensorSource.of(st), calibration,
-                            new SequentialPruner.Options(pruner, plan, k, microBatch, common.log()), sink(w));
-                    w.commit();
-                    for (Path p : w.files()) written.add(p.getFileName().toString());
-                }
-                for (String f : TOKENIZER_FILES)
-                    if (Files.isRegularFile(model.resolve(f))) {
-                        copy(model.resolve(f), tmp.resolve(f));
-                        written.add(f);
-                    }
-            });
-            report(result[0], plan, modelParams, written);
+            CheckpointPruner.Output o = CheckpointPruner.run(model, cfg, st, windows, new SequentialPruner.Options(pruner, plan, k, microBatch, common.log()),
+                    out, force, Map.of("pruned_by", "prune4j", "method", method, "target", plan.describe()));
+            report(o.result(), plan, modelParams, o.files());
         }
         return 0;
-    }
-
-    /** Copies the bytes only (not the source's read-only permissions). */
-    static void copy(Path from, Path to) throws IOException {
-        Files.write(to, Files.readAllBytes(from));
     }
 
     /** --sparsity or --nm as a target; null when neither (allowed only with --ratios). */
@@ -200,14 +166,6 @@ public final class PruneCommand implements Callable<Integer> {
 
     private UsageException usage(String msg) {
         return new UsageException(spec.commandLine(), msg);
-    }
-
-    /** The streaming writer as a pruning sink. */
-    static TensorSink sink(SafeTensorsWriter w) {
-        return new TensorSink() {
-            @Override public void declare(String name, DType dtype, int[] shape) { w.declare(name, dtype, shape); }
-            @Override public void write(String name, Tensor t) throws IOException { w.write(name, t); }
-        };
     }
 
     private void report(SequentialPruner.Result r, SparsityPlan plan, long modelParams, List<String> files) {

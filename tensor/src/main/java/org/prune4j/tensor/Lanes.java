@@ -1,23 +1,35 @@
 package org.prune4j.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Lane reductions with a fixed order. {@code reduceLanes(ADD)} on floats may associate differently in the
  * interpreter, in C1 and in C2's intrinsic, so the same kernel on the same input returned different bits before and
- * after it was JIT-compiled; prune4j promises identical bytes for identical inputs, so every float sum of lanes
- * goes through here: lanes are stored and added pairwise in one fixed order, identical in every tier.
+ * after it was JIT-compiled; prune4j promises identical bytes for identical inputs, so every float sum of lanes goes
+ * through here. The sum is a butterfly of lane-wise adds (lane i plus lane i^d for d = L/2, ..., 1): each step is an
+ * exactly specified vector add and permute, so every tier computes the same tree, about as fast as reduceLanes.
  */
 public final class Lanes {
     private Lanes() {}
 
-    /** Sum of the lanes of {@code v}: ((l0+l1)+(l2+l3)) + ... as a balanced tree over lane indices. */
-    public static float sum(FloatVector v) {
-        float[] a = v.toArray();
-        for (int width = a.length; width > 1; width >>= 1) {
-            int half = width >> 1;
-            for (int i = 0; i < half; i++) a[i] = a[2 * i] + a[2 * i + 1];
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    /** SWAP[k] pairs lane i with lane i ^ (L >> (k + 1)). */
+    @SuppressWarnings("unchecked")
+    private static final VectorShuffle<Float>[] SWAP = new VectorShuffle[Integer.numberOfTrailingZeros(F.length())];
+
+    static {
+        for (int k = 0; k < SWAP.length; k++) {
+            int d = F.length() >> (k + 1);
+            SWAP[k] = VectorShuffle.fromOp(F, i -> i ^ d);
         }
-        return a[0];
+    }
+
+    /** Sum of the lanes of {@code v} (of the preferred species), in the butterfly order described above. */
+    public static float sum(FloatVector v) {
+        for (VectorShuffle<Float> s : SWAP) v = v.add(v.rearrange(s));
+        return v.lane(0);
     }
 }

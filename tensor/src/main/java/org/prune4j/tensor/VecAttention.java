@@ -195,7 +195,7 @@ final class VecAttention {
         FloatVector s0 = FloatVector.zero(F);
         int i = 0;
         for (int bound = F.loopBound(d); i < bound; i += L) s0 = FloatVector.fromArray(F, q, q0 + i).fma(FloatVector.fromArray(F, k, kj + i), s0);
-        float d0 = s0.reduceLanes(VectorOperators.ADD);
+        float d0 = Lanes.sum(s0);
         for (; i < d; i++) d0 = Math.fma(q[q0 + i], k[kj + i], d0);
         return d0;
     }

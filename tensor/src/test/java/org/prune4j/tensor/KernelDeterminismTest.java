@@ -65,10 +65,13 @@ class KernelDeterminismTest {
     void laneSumsAddInOneFixedOrder() {
         float[] a = new float[VecMath.L];
         for (int i = 0; i < a.length; i++) a[i] = i % 2 == 0 ? 1e8f : 1f;
-        float expect = 0;
-        float[] t = a.clone();
-        for (int w = t.length; w > 1; w >>= 1) for (int i = 0; i < w / 2; i++) t[i] = t[2 * i] + t[2 * i + 1];
-        expect = t[0];
+        float[] t = a.clone(); // the butterfly: lane i += lane i ^ d for d = L/2 .. 1, read lane 0
+        for (int d = t.length / 2; d >= 1; d /= 2) {
+            float[] n = new float[t.length];
+            for (int i = 0; i < t.length; i++) n[i] = t[i] + t[i ^ d];
+            t = n;
+        }
+        float expect = t[0];
         assertEquals(expect, Lanes.sum(FloatVector.fromArray(VecMath.F, a, 0)));
     }
 }

@@ -86,10 +86,25 @@ public final class HessianInverse {
                 }
             }
             final int p0 = j0, p1 = j1;
-            Parallel.forRange(threads, n - j1, 16, (from, to) -> {
-                for (int i = p1 + (int) from; i < p1 + to; i++) {
-                    int ri = i * n;
-                    for (int j = p0; j < p1; j++) a[ri + j] = (a[ri + j] - dot(a, ri, a, j * n, j)) / a[j * n + j];
+            int quads = (n - j1) / 4; // rows below the panel, four at a time (each row of the panel is read once per four)
+            Parallel.forRange(threads, quads + (n - j1) % 4, 4, (from, to) -> {
+                double[] s4 = new double[4];
+                for (long t = from; t < to; t++) {
+                    if (t < quads) {
+                        int i = p1 + 4 * (int) t, r0 = i * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
+                        for (int j = p0; j < p1; j++) {
+                            int rj = j * n;
+                            dot4(a, r0, r1, r2, r3, a, rj, j, s4);
+                            double d = a[rj + j];
+                            a[r0 + j] = (a[r0 + j] - s4[0]) / d;
+                            a[r1 + j] = (a[r1 + j] - s4[1]) / d;
+                            a[r2 + j] = (a[r2 + j] - s4[2]) / d;
+                            a[r3 + j] = (a[r3 + j] - s4[3]) / d;
+                        }
+                    } else {
+                        int ri = (p1 + 4 * quads + (int) (t - quads)) * n;
+                        for (int j = p0; j < p1; j++) a[ri + j] = (a[ri + j] - dot(a, ri, a, j * n, j)) / a[j * n + j];
+                    }
                 }
             });
         }
@@ -103,17 +118,81 @@ public final class HessianInverse {
     static void inverseTransposeUpper(double[] a, int n, double[] diag, int threads) {
         for (int j = 0; j < n; j++) diag[j] = 1 / a[j * n + j];
         int t = Math.max(1, Math.min(threads, n));
+        int groups = (n + 3) / 4; // rows j of Mt in fixed groups of four, dealt round-robin: each L row is read once per group
         Parallel.forRange(t, t, 1, (from, to) -> {
+            double[] s4 = new double[4];
             for (int start = (int) from; start < to; start++)
-                for (int j = start; j < n; j += t) {
-                    int rj = j * n;
-                    for (int i = j + 1; i < n; i++) {
+                for (int g = start; g < groups; g += t) {
+                    int j0 = 4 * g, j1 = Math.min(n, j0 + 4);
+                    // inside the group's own columns (i < j1): one row at a time
+                    for (int j = j0; j < j1; j++) {
+                        int rj = j * n;
+                        for (int i = j + 1; i < j1; i++) {
+                            int ri = i * n;
+                            double s = a[ri + j] * diag[j] + dot(a, ri + j + 1, a, rj + j + 1, i - j - 1);
+                            a[rj + i] = -s / a[ri + i];
+                        }
+                    }
+                    if (j1 - j0 < 4) { // a last, short group
+                        for (int j = j0; j < j1; j++) {
+                            int rj = j * n;
+                            for (int i = j1; i < n; i++) {
+                                int ri = i * n;
+                                double s = a[ri + j] * diag[j] + dot(a, ri + j + 1, a, rj + j + 1, j1 - j - 1) + dot(a, ri + j1, a, rj + j1, i - j1);
+                                a[rj + i] = -s / a[ri + i];
+                            }
+                        }
+                        continue;
+                    }
+                    int q0 = j0 * n, q1 = q0 + n, q2 = q1 + n, q3 = q2 + n;
+                    for (int i = j1; i < n; i++) {
                         int ri = i * n;
-                        double s = a[ri + j] * diag[j] + dot(a, ri + j + 1, a, rj + j + 1, i - j - 1);
-                        a[rj + i] = -s / a[ri + i];
+                        dot4(a, q0 + j1, q1 + j1, q2 + j1, q3 + j1, a, ri + j1, i - j1, s4); // k in [j1, i)
+                        for (int x = 0; x < 4; x++) {
+                            int j = j0 + x, rj = j * n;
+                            double s = a[ri + j] * diag[j] + dot(a, ri + j + 1, a, rj + j + 1, j1 - j - 1) + s4[x];
+                            a[rj + i] = -s / a[ri + i];
+                        }
                     }
                 }
         });
+    }
+
+    /**
+     * Four dot products of rows a[a0..], a[a1..], a[a2..], a[a3..] with b[bo..] over {@code len}, reading b once:
+     * each sum is formed exactly as {@link #dot} forms it (same chunks, same lane order), into {@code out}.
+     */
+    static void dot4(double[] a, int a0, int a1, int a2, int a3, double[] b, int bo, int len, double[] out) {
+        int i = 0;
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int bound = S.loopBound(len);
+        if (bound > 0) {
+            DoubleVector c0 = DoubleVector.zero(S), c1 = c0, c2 = c0, c3 = c0;
+            for (; i < bound; i += S.length()) {
+                DoubleVector bv = DoubleVector.fromArray(S, b, bo + i);
+                c0 = DoubleVector.fromArray(S, a, a0 + i).fma(bv, c0);
+                c1 = DoubleVector.fromArray(S, a, a1 + i).fma(bv, c1);
+                c2 = DoubleVector.fromArray(S, a, a2 + i).fma(bv, c2);
+                c3 = DoubleVector.fromArray(S, a, a3 + i).fma(bv, c3);
+            }
+            for (int l = 0; l < S.length(); l++) {
+                s0 += c0.lane(l);
+                s1 += c1.lane(l);
+                s2 += c2.lane(l);
+                s3 += c3.lane(l);
+            }
+        }
+        for (; i < len; i++) {
+            double bv = b[bo + i];
+            s0 += a[a0 + i] * bv;
+            s1 += a[a1 + i] * bv;
+            s2 += a[a2 + i] * bv;
+            s3 += a[a3 + i] * bv;
+        }
+        out[0] = s0;
+        out[1] = s1;
+        out[2] = s2;
+        out[3] = s3;
     }
 
     /** sum_k a[ao+k] * b[bo+k] for k < len, vectorised (lane order fixed, so results are reproducible on one machine). */

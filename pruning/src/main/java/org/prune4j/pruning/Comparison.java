@@ -1,0 +1,67 @@
+package org.prune4j.pruning;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.prune4j.io.config.ModelConfig;
+import org.prune4j.tensor.Kernels;
+import org.prune4j.transformer.LlamaModel;
+import org.prune4j.transformer.Perplexity;
+
+/**
+ * Prunes one model several ways and measures each result on held-out text: the table the demo prints (method,
+ * target, achieved sparsity, perplexity, time). Each run starts from the dense tensors; pruned copies live in memory.
+ */
+public final class Comparison {
+    private Comparison() {}
+
+    /** One pruning to try: a method name and a uniform target. */
+    public record Trial(String method, Sparsity target) {}
+
+    /** One row of the table; the dense baseline has method "dense" and sparsity 0. */
+    public record Row(String method, String target, double sparsity, double ppl, double nll, double seconds) {}
+
+    /** Every method at 50% unstructured and at 2:4: the six rows. */
+    public static List<Trial> standardTrials() {
+        List<Trial> t = new ArrayList<>();
+        for (Sparsity s : List.of(new Sparsity.Unstructured(0.5), new Sparsity.NOfM(2, 4)))
+            for (String m : Methods.NAMES) t.add(new Trial(m, s));
+        return t;
+    }
+
+    /**
+     * The dense model's perplexity, then each trial's: prune {@code src} (config {@code cfg}) with calibration windows
+     * {@code calib}, evaluate on {@code eval} windows. {@code log} gets progress (may be null).
+     */
+    public static List<Row> run(ModelConfig cfg, TensorSource src, int[][] calib, int[][] eval, List<Trial> trials,
+                                Kernels k, int threads, int evalBatch, PrintStream log) throws IOException {
+        List<Row> rows = new ArrayList<>();
+        TensorSink.InMemory dense = new TensorSink.InMemory();
+        for (String n : src.names()) dense.write(n, src.get(n));
+        Perplexity.Result base = Perplexity.evaluate(LlamaModel.fromTensors(cfg, dense.tensors(), k), eval, evalBatch, null);
+        rows.add(new Row("dense", "-", 0, base.ppl(), base.nll(), 0));
+        if (log != null) log.printf(Locale.ROOT, "dense: ppl %.3f%n", base.ppl());
+        for (Trial t : trials) {
+            TensorSink.InMemory sink = new TensorSink.InMemory();
+            SequentialPruner.Result r = SequentialPruner.run(cfg, src, calib,
+                    new SequentialPruner.Options(Methods.create(t.method(), false, k, threads), SparsityPlan.uniform(t.target()), k, 0, null), sink);
+            Perplexity.Result p = Perplexity.evaluate(LlamaModel.fromTensors(cfg, sink.tensors(), k), eval, evalBatch, null);
+            rows.add(new Row(t.method(), t.target().label(), r.sparsity(), p.ppl(), p.nll(), r.seconds()));
+            if (log != null) log.printf(Locale.ROOT, "%s %s: sparsity %.2f%%, ppl %.3f, %.2f s%n", t.method(), t.target().label(), 100 * r.sparsity(), p.ppl(), r.seconds());
+        }
+        return rows;
+    }
+
+    /** The rows as an aligned text table, with each perplexity's ratio to the dense one. */
+    public static String table(List<Row> rows) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%-10s %-7s %9s %11s %9s %9s%n", "method", "target", "sparsity", "perplexity", "vs dense", "time"));
+        double dense = rows.getFirst().ppl();
+        for (Row r : rows)
+            sb.append(String.format(Locale.ROOT, "%-10s %-7s %8.2f%% %11.3f %8.2fx %8.2fs%n", r.method(), r.target(), 100 * r.sparsity(), r.ppl(),
+                    r.ppl() / dense, r.seconds()));
+        return sb.toString();
+    }
+}
