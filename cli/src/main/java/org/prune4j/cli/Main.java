@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         description = "Prune, distill and evaluate Llama-family language models in pure Java.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                BenchCommand.class,
                 TokenizeCommand.class,
                 InfoCommand.class,
                 EvalCommand.class,

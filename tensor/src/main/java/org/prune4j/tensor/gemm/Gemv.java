@@ -9,7 +9,6 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import org.prune4j.tensor.Parallel;
 
 /**
  * Matrix-vector products, the decode path: one token's activations against a weight matrix. Memory-bound, so each
@@ -32,12 +31,14 @@ public final class Gemv {
         if (n == 0 || k == 0) return;
         long bytes = (long) n * k * (w.kind == Operand.BF16 || w.kind == Operand.F16 ? 2 : 4);
         int t = (int) Math.max(1, Math.min(threads, bytes / MIN_BYTES_PER_THREAD));
-        Parallel.forRange(t, n, 4, (r0, r1) -> {
+        int rowsPerItem = itemSize(n, t, 4);
+        Work.forEach(t, ceil(n, rowsPerItem), item -> {
+            int r0 = item * rowsPerItem, r1 = Math.min(n, r0 + rowsPerItem);
             switch (w.kind) {
-                case Operand.HEAP -> dotHeap(x, xOff, w, (int) r0, (int) r1, y, yOff, yStride);
-                case Operand.F32 -> dotF32(x, xOff, w, (int) r0, (int) r1, y, yOff, yStride);
-                case Operand.BF16 -> dotBf16(x, xOff, w, (int) r0, (int) r1, y, yOff, yStride);
-                default -> dotConverted(x, xOff, w, (int) r0, (int) r1, y, yOff, yStride);
+                case Operand.HEAP -> dotHeap(x, xOff, w, r0, r1, y, yOff, yStride);
+                case Operand.F32 -> dotF32(x, xOff, w, r0, r1, y, yOff, yStride);
+                case Operand.BF16 -> dotBf16(x, xOff, w, r0, r1, y, yOff, yStride);
+                default -> dotConverted(x, xOff, w, r0, r1, y, yOff, yStride);
             }
         });
     }
@@ -55,11 +56,23 @@ public final class Gemv {
         int t = (int) Math.max(1, Math.min(threads, bytes / MIN_BYTES_PER_THREAD));
         // column chunks a whole number of vectors (64-byte lines of y and W stay with one thread)
         int vecs = (n + L - 1) / L;
-        Parallel.forRange(t, vecs, 8, (v0, v1) -> {
-            int j0 = (int) v0 * L, j1 = Math.min(n, (int) v1 * L);
+        int vecsPerItem = itemSize(vecs, t, 8);
+        Work.forEach(t, ceil(vecs, vecsPerItem), item -> {
+            int j0 = item * vecsPerItem * L, j1 = Math.min(n, (item + 1) * vecsPerItem * L);
             if (w.kind == Operand.HEAP) axpyHeap(x, xOff, w, j0, j1, y, yOff);
             else axpyConverted(x, xOff, w, j0, j1, y, yOff);
         });
+    }
+
+    /** Items of a multiple of {@code align} units, about 8 per thread so a preempted thread holds up little. */
+    static int itemSize(int units, int threads, int align) {
+        if (threads <= 1) return Math.max(units, 1);
+        int per = Math.max(align, units / (8 * threads));
+        return (per + align - 1) / align * align;
+    }
+
+    static int ceil(int a, int b) {
+        return (a + b - 1) / b;
     }
 
     // ------------------------------------------------------------------ y = W x, rows contiguous

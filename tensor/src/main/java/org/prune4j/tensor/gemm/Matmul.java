@@ -2,7 +2,6 @@ package org.prune4j.tensor.gemm;
 
 import java.util.Arrays;
 import org.prune4j.tensor.MatmulShape;
-import org.prune4j.tensor.Parallel;
 import org.prune4j.tensor.ShapeException;
 import org.prune4j.tensor.Shapes;
 import org.prune4j.tensor.Tensor;
@@ -40,15 +39,14 @@ public final class Matmul {
         long ars = ea.stride(-2), acs = ea.stride(-1), brs = eb.stride(-2), bcs = eb.stride(-1);
         boolean perThread = threads > 1 && batch >= threads && (batch % threads == 0 || batch >= 4L * threads);
         int inner = perThread ? 1 : threads;
-        Parallel.Range body = (b0, b1) -> {
-            for (long bi = b0; bi < b1; bi++) {
-                Operand oa = new Operand(a.storage(), s.batchOffset(ea, bi), ars, acs, m, k);
-                Operand ob = new Operand(b.storage(), s.batchOffset(eb, bi), brs, bcs, k, n);
-                product(inner, oa, ob, out, (int) (bi * m * n), n);
-            }
+        java.util.function.IntConsumer body = bi -> {
+            Operand oa = new Operand(a.storage(), s.batchOffset(ea, bi), ars, acs, m, k);
+            Operand ob = new Operand(b.storage(), s.batchOffset(eb, bi), brs, bcs, k, n);
+            product(inner, oa, ob, out, bi * m * n, n);
         };
-        if (perThread) Parallel.forRange(threads, batch, 1, body);
-        else body.run(0, batch);
+        // batch fits an int: the output array holds batch·m·n > 0 elements
+        if (perThread) Work.forEach(threads, (int) batch, body);
+        else for (int bi = 0; bi < batch; bi++) body.accept(bi);
         return result;
     }
 
@@ -99,6 +97,51 @@ public final class Matmul {
         Tensor eb = bias.expand(shape);
         for (int i = 0; i < o.length; i++) o[i] += eb.getFlat(i);
         return out;
+    }
+
+    private static volatile boolean warmedUp;
+
+    /**
+     * Makes the JIT compile the product kernels now, cheaply: thousands of calls on tiny operands (about 0.1-0.3 s of
+     * CPU) instead of the first real products running interpreted, where Vector API code is 100-1000x slower. C2 then
+     * compiles in the background. Idempotent; benchmarks call it before timing, long-running commands may call it early.
+     */
+    public static void warmUp() {
+        if (warmedUp) return;
+        // loops of ~10 vector steps per call, so back-edge counts reach C2's thresholds within 1500 calls
+        Tensor a = Tensor.randn(1, 1f, 7, 160), b = Tensor.randn(2, 1f, 160, Sgemm.DEFAULT.nr() + 3), w = Tensor.randn(3, 1f, 5, 160);
+        Tensor x = a.narrow(0, 0, 1);
+        Tensor wb = w.to(org.prune4j.tensor.DType.BF16, java.lang.foreign.Arena.ofAuto()), wh = w.to(org.prune4j.tensor.DType.F16, java.lang.foreign.Arena.ofAuto());
+        Tensor at = a.t().contiguous().t(); // column-major A: the packed-A path
+        Runnable products = () -> {
+            matmul(a, b, 1);
+            matmul(at, b, 1);
+            matmul(x, w.t(), 1);
+            matmul(x, wb.t(), 1);
+            matmul(x, wh.t(), 1);
+            matmul(x, b, 1);
+        };
+        // first load every class the paths touch: a class loaded after C2 compiled the kernel can invalidate it
+        products.run();
+        java.lang.foreign.MemorySegment ap = PackBuffers.acquire(4L * MicroKernel.MR * 2), bp = PackBuffers.acquire(4L * 2 * Sgemm.DEFAULT.nr());
+        try {
+            float[] c = new float[MicroKernel.MR * Sgemm.DEFAULT.nr()], edge = new float[c.length];
+            int nv = Sgemm.DEFAULT.nv(), nr = Sgemm.DEFAULT.nr();
+            float[] rows = new float[MicroKernel.MR * 2];
+            for (int i = 0; i < 12_000; i++) {
+                MicroKernel.kernel(nv, ap, 0, bp, 0, 2, c, 0, nr);
+                MicroKernel.kernelHeap(nv, rows, 0, 2, 4, 6, 8, 10, bp, 0, 2, c, 0, nr);
+            }
+            for (int i = 0; i < 1_000; i++) {
+                MicroKernel.edge(nv, ap, 0, bp, 0, 2, c, 0, nr, 5, 7, edge);
+                MicroKernel.edgeHeap(nv, rows, 0, 2, 5, bp, 0, 2, c, 0, nr, 7, edge);
+            }
+        } finally {
+            PackBuffers.release(ap);
+            PackBuffers.release(bp);
+        }
+        for (int i = 0; i < 1_500; i++) products.run();
+        warmedUp = true;
     }
 
     /** C[m, n] (at c[cOff + i·ldc + j]) += A·B, choosing GEMV for a single row or column, else SGEMM. */

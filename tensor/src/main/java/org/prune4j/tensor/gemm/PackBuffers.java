@@ -2,8 +2,7 @@ package org.prune4j.tensor.gemm;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.ArrayList;
 
 /**
  * A small pool of 64-byte aligned off-heap buffers for packed panels, so a GEMM allocates nothing large per call and
@@ -14,19 +13,19 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class PackBuffers {
     private PackBuffers() {}
 
-    /** More than this many idle buffers are dropped rather than kept. */
+    /** More than this many idle buffers: the smallest is dropped. */
     private static final int MAX_IDLE = 2 * Runtime.getRuntime().availableProcessors() + 4;
-    private static final ConcurrentLinkedQueue<MemorySegment> IDLE = new ConcurrentLinkedQueue<>();
-    private static final AtomicInteger idleCount = new AtomicInteger();
+    private static final ArrayList<MemorySegment> IDLE = new ArrayList<>();
 
-    /** A buffer of at least {@code bytes}, 64-byte aligned, contents undefined. */
+    /** The smallest idle buffer of at least {@code bytes}, or a new one; 64-byte aligned, contents undefined. */
     static MemorySegment acquire(long bytes) {
-        for (int tries = 0; tries < 4; tries++) {
-            MemorySegment s = IDLE.poll();
-            if (s == null) break;
-            idleCount.decrementAndGet();
-            if (s.byteSize() >= bytes) return s;
-            // too small for this caller: let the GC free it
+        synchronized (IDLE) {
+            int best = -1;
+            for (int i = 0; i < IDLE.size(); i++) {
+                long size = IDLE.get(i).byteSize();
+                if (size >= bytes && (best < 0 || size < IDLE.get(best).byteSize())) best = i;
+            }
+            if (best >= 0) return IDLE.remove(best);
         }
         long size = Math.max(1 << 16, (bytes + 0xffff) & ~0xffffL);
         return Arena.ofAuto().allocate(size, 64);
@@ -34,7 +33,13 @@ final class PackBuffers {
 
     /** Returns a buffer from {@link #acquire} for reuse. */
     static void release(MemorySegment s) {
-        if (idleCount.incrementAndGet() <= MAX_IDLE) IDLE.offer(s);
-        else idleCount.decrementAndGet();
+        synchronized (IDLE) {
+            IDLE.add(s);
+            if (IDLE.size() > MAX_IDLE) {
+                int smallest = 0;
+                for (int i = 1; i < IDLE.size(); i++) if (IDLE.get(i).byteSize() < IDLE.get(smallest).byteSize()) smallest = i;
+                IDLE.remove(smallest);
+            }
+        }
     }
 }

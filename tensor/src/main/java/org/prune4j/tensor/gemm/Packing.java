@@ -21,7 +21,7 @@ final class Packing {
     /** k rows per transposing chunk of a B panel: [KCHUNK, NR] floats stay in L1 while columns are scattered into it. */
     static final int KCHUNK = 64;
 
-    /** Per-thread scratch for packing (sized for the largest block). */
+    /** Scratch rows for packing, sized for the largest block seen. */
     static final class Scratch {
         final float[] panel;
         final float[] row;
@@ -30,6 +30,20 @@ final class Packing {
             panel = new float[Math.max(kc * MR, KCHUNK * nr)];
             row = new float[Math.max(Math.max(kc, ncb), KCHUNK)];
         }
+
+        boolean fits(int kc, int nr, int ncb) {
+            return panel.length >= Math.max(kc * MR, KCHUNK * nr) && row.length >= Math.max(Math.max(kc, ncb), KCHUNK);
+        }
+    }
+
+    /** One scratch per thread: packing never calls out of this class, so a thread cannot need two at once. */
+    private static final ThreadLocal<Scratch> SCRATCH = new ThreadLocal<>();
+
+    /** This thread's scratch, grown when too small for (kc, nr, ncb). */
+    static Scratch scratch(int kc, int nr, int ncb) {
+        Scratch s = SCRATCH.get();
+        if (s == null || !s.fits(kc, nr, ncb)) SCRATCH.set(s = new Scratch(kc, nr, ncb));
+        return s;
     }
 
     /**
@@ -109,9 +123,18 @@ final class Packing {
         for (int k0 = 0; k0 < kc; k0 += KCHUNK) {
             int kn = Math.min(KCHUNK, kc - k0);
             if (cols < nr) Arrays.fill(panel, 0, kn * nr, 0f);
-            for (int c = 0; c < cols; c++) {
-                b.readCol(j + c, p0 + k0, kn, row, 0);
-                for (int p = 0, q = c; p < kn; p++, q += nr) panel[q] = row[p];
+            if (b.kind == Operand.HEAP && b.rs == 1) {
+                // heap W [N, K] seen as B = Wᵀ: column c of B is row j+c of W, contiguous
+                float[] h = b.heap;
+                for (int c = 0; c < cols; c++) {
+                    int src = (int) b.index(p0 + k0, j + c);
+                    for (int p = 0, q = c; p < kn; p++, q += nr) panel[q] = h[src + p];
+                }
+            } else {
+                for (int c = 0; c < cols; c++) {
+                    b.readCol(j + c, p0 + k0, kn, row, 0);
+                    for (int p = 0, q = c; p < kn; p++, q += nr) panel[q] = row[p];
+                }
             }
             MemorySegment.copy(panel, 0, dst, FLOAT, off + 4L * k0 * nr, kn * nr);
         }

@@ -20,9 +20,11 @@ import org.prune4j.tensor.Tensor;
 class SgemmTest {
 
     private static final Sgemm.Plan[] PLANS = {
-            new Sgemm.Plan(4, 17, 1, 12),   // kc 17, one tile per B block, two tile rows per A block
-            new Sgemm.Plan(2, 9, 70, 7),    // nv 2, B blocks of 2 tiles, one tile row per A block
-            new Sgemm.Plan(4, 64, 200, 30),
+            new Sgemm.Plan(4, 17, 1, 12, false),   // kc 17, one tile per B block, two tile rows per A block
+            new Sgemm.Plan(4, 17, 1, 12, true),    // the same reading heap A in place
+            new Sgemm.Plan(2, 9, 70, 7, false),    // nv 2, B blocks of 2 tiles, one tile row per A block
+            new Sgemm.Plan(2, 9, 70, 7, true),
+            new Sgemm.Plan(4, 64, 200, 30, false),
             Sgemm.DEFAULT,
     };
 
@@ -71,7 +73,9 @@ class SgemmTest {
         float[] c = new float[off + 9 * ldc];
         java.util.Arrays.fill(c, Float.NaN);
         for (int i = 0; i < 9; i++) for (int j = 0; j < 70; j++) c[off + i * ldc + j] = 0;
-        Sgemm.gemm(2, op(a), op(b), c, off, ldc, new Sgemm.Plan(4, 7, 1, 6));
+        Sgemm.gemm(2, op(a), op(b), c, off, ldc, new Sgemm.Plan(4, 7, 1, 6, false));
+        for (int i = 0; i < c.length; i++) if (!Float.isNaN(c[i])) c[i] = 0;
+        Sgemm.gemm(2, op(a), op(b), c, off, ldc, new Sgemm.Plan(4, 7, 1, 6, true));
         for (int i = 0; i < c.length; i++) {
             int r = (i - off) / ldc, j = (i - off) % ldc;
             boolean inside = i >= off && j < 70 && r < 9;

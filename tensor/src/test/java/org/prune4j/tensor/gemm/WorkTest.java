@@ -1,0 +1,41 @@
+package org.prune4j.tensor.gemm;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
+import org.prune4j.tensor.Tensor;
+
+/** Dynamic scheduling: every item exactly once, failures propagate, nesting on pool threads does not deadlock. */
+class WorkTest {
+
+    @Test
+    void everyItemRunsExactlyOnce() {
+        for (int threads : new int[] {1, 2, 5})
+            for (int items : new int[] {0, 1, 3, 100}) {
+                AtomicIntegerArray seen = new AtomicIntegerArray(Math.max(items, 1));
+                Work.forEach(threads, items, seen::incrementAndGet);
+                for (int i = 0; i < items; i++) assertEquals(1, seen.get(i), "item " + i + " of " + items + " with " + threads + " threads");
+            }
+    }
+
+    @Test
+    void firstFailurePropagates() {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> Work.forEach(3, 50, i -> {
+            if (i == 17) throw new IllegalStateException("item 17 failed");
+        }));
+        assertEquals("item 17 failed", e.getMessage());
+    }
+
+    @Test
+    void nestedProductsOnPoolThreadsFinish() {
+        // products inside items (as attention over heads would do) share the pool with their callers
+        Tensor a = Tensor.randn(1, 1f, 40, 70), b = Tensor.randn(2, 1f, 70, 90);
+        float[] expected = Matmul.matmul(a, b, 1).toFloatArray();
+        float[][] got = new float[8][];
+        Work.forEach(4, 8, i -> got[i] = Matmul.matmul(a, b, 4).toFloatArray());
+        for (float[] g : got) assertArrayEquals(expected, g, 1e-4f);
+    }
+}
