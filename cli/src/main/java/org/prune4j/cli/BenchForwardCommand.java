@@ -83,6 +83,7 @@ public final class BenchForwardCommand implements Callable<Integer> {
         } else {
             m = LlamaModel.load(model, k);
         }
+        device.keepResident(m.namedTensors());   // inference only: a device backend keeps the matrices on the device
         int[][] tokens = new int[batch][seqLen];
         SplittableRandom r = new SplittableRandom(1);
         for (int[] row : tokens) for (int i = 0; i < seqLen; i++) row[i] = r.nextInt(m.config().vocabSize());
