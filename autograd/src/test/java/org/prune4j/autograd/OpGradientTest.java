@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.function.Function;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+
 import org.junit.jupiter.api.Test;
 import org.prune4j.tensor.Kernels;
 import org.prune4j.tensor.ScalarKernels;
@@ -153,5 +156,19 @@ class OpGradientTest {
         Tensor teacher = Tensor.randn(99, 2, 4, 6);
         check(t -> t.klDivergence(s, teacher, 2f), s);
         check(t -> t.klDivergence(s, teacher, 1f), s);
+    }
+
+    @Test
+    void broadcastGradientsForRandomShapes() {
+        // b takes a's shape [2, 3, 4] with a random subset of dims set to 1 and a random number of leading dims dropped;
+        // b in [1, 2]: the truncation error of the difference quotient of a/b grows as 1/b^4 and sums over broadcast dims
+        qt().withExamples(30).forAll(integers().between(0, 7), integers().between(0, 2), integers().between(0, 1000))
+                .checkAssert((ones, drop, s) -> {
+                    int[] full = {2, 3, 4};
+                    int[] bs = new int[3 - drop];
+                    for (int i = drop; i < 3; i++) bs[i - drop] = (ones >> i & 1) == 1 ? 1 : full[i];
+                    Var a = Var.param(Tensor.randn(s, 1f, full), "a"), b = Var.param(Tensor.uniform(s + 1, 1f, 2f, bs), "b");
+                    check(t -> t.add(t.mul(a, b), t.div(a, b)), a, b);
+                });
     }
 }

@@ -133,4 +133,26 @@ class TapeTest {
         assertEquals((l0 + l1) / 2, loss.value().item(), 1e-6);
         assertTrue(Float.isNaN(t.crossEntropy(Var.constant(logits), new int[] {-100, -100}, -100).value().item()));
     }
+
+    @Test
+    void klDivergenceMatchesTheDefinition() {
+        Tensor s = Tensor.of(new float[] {0.5f, -1f, 2f, 1f, 1f, 0f}, 2, 3), tch = Tensor.of(new float[] {1f, 0f, 1f, -2f, 0.5f, 3f}, 2, 3);
+        float tau = 2f;
+        double want = 0;
+        for (int r = 0; r < 2; r++) {
+            double zs = 0, zt = 0;
+            for (int j = 0; j < 3; j++) {
+                zs += Math.exp(s.get(r, j) / tau);
+                zt += Math.exp(tch.get(r, j) / tau);
+            }
+            for (int j = 0; j < 3; j++) {
+                double pt = Math.exp(tch.get(r, j) / tau) / zt, ps = Math.exp(s.get(r, j) / tau) / zs;
+                want += pt * Math.log(pt / ps);
+            }
+        }
+        want = tau * tau * want / 2;
+        Tape t = new Tape(K);
+        assertEquals(want, t.klDivergence(Var.constant(s), tch, tau).value().item(), 1e-6);
+        assertEquals(0.0, t.klDivergence(Var.constant(tch), tch, tau).value().item(), 1e-7);
+    }
 }

@@ -27,6 +27,7 @@ import picocli.CommandLine.Spec;
                 BenchGemv.class,
                 BenchStream.class,
                 BenchOpenCommand.class,
+                BenchForwardCommand.class,
         })
 public final class BenchCommand implements Callable<Integer> {
     @Mixin CommonOptions common;

@@ -23,6 +23,10 @@ public interface ClOps extends OpenCL<ClOps> {
                @GlobalReadOnly("offs") int[] offs, @Arg("m") int m, @Arg("n") int n, @Arg("k") int k,
                @GlobalWriteOnly("ran") int[] ran);
 
+    ClOps gemvN(Range range, @GlobalReadOnly("a") float[] a, @GlobalReadOnly("b") float[] b, @GlobalWriteOnly("c") float[] c,
+                @GlobalReadOnly("offs") int[] offs, @Arg("m") int m, @Arg("n") int n, @Arg("k") int k,
+                @GlobalWriteOnly("ran") int[] ran);
+
     ClOps attention(Range range, @GlobalReadOnly("q") float[] q, @GlobalReadOnly("k") float[] k, @GlobalReadOnly("v") float[] v,
                     @GlobalWriteOnly("out") float[] out, @Arg("B") int b, @Arg("T") int t, @Arg("H") int h, @Arg("D") int d,
                     @Arg("S") int s, @Arg("Hkv") int hkv, @Arg("scale") float scale, @Arg("causal") int causal,

@@ -30,13 +30,13 @@ import org.prune4j.tensor.VectorKernels;
  * }</pre>
  *
  * <p><b>Where each op runs.</b> On the device, as OpenCL C kernels (kernels.cl, declared in {@link ClOps}):
- * {@code matmul} (batched tiled GEMM with local memory, GEMV for 1–2 rows against a transposed weight),
+ * {@code matmul} (batched tiled GEMM with local memory; GEMV kernels for 1–2 rows),
  * {@code attention} (fused online-softmax kernel with grouped KV heads, causal or full; head dim up to 512),
  * {@code softmax}, {@code logSoftmax}, {@code rmsNorm}, {@code layerNorm}, {@code rope}, {@code swiglu}, {@code unary},
  * {@code scalarOp}, {@code binary} (with broadcasting), {@code where}, {@code maskedFill}, {@code reduce} (sum, mean,
  * max, min along any dim). Products with a resident weight run as an Aparapi Java kernel ({@link ResidentGemmKernel})
  * whose weight buffer stays on the device. On the CPU ({@link VectorKernels}), by design: {@code argmax}, {@code topk},
- * {@code sort}, {@code concat}, {@code indexSelect}, {@code embedding} and {@code addInPlace} (data movement and
+ * {@code sort}, {@code concat}, {@code indexSelect}, {@code embedding}, {@code addInPlace} and {@code indexAdd} (data movement and
  * selection with nothing to gain from a round trip to the device), attention with a head dim above 512, and any op
  * code the device kernels do not know (see {@link ClCodes}).
  *
@@ -211,6 +211,9 @@ public final class OpenCLKernels implements Kernels {
         if (bT && m <= 2) {
             long groups = Math.min(MAX_GROUPS, (long) m * ((n + 3) / 4));
             ops.gemv(Range.create2D(device, (int) groups * 64, batch, 64, 1), av, bv, c, offs, m, n, k, new int[1]);
+        } else if (m <= 2) {
+            long groups = Math.min(MAX_GROUPS, ((long) m * n + EW_WG - 1) / EW_WG);
+            ops.gemvN(Range.create2D(device, (int) groups * EW_WG, batch, EW_WG, 1), av, bv, c, offs, m, n, k, new int[1]);
         } else {
             ops.gemm(Range.create3D(device, (n + 63) / 64 * 16, (m + 63) / 64 * 16, batch, 16, 16, 1), av, bv, c, offs, m, n, k, bT ? 1 : 0, new int[1]);
         }
@@ -317,6 +320,12 @@ public final class OpenCLKernels implements Kernels {
     @Override
     public void addInPlace(Tensor dst, Tensor src) {
         cpu.addInPlace(dst, src);
+    }
+
+    /** On the CPU, like {@link #addInPlace}. */
+    @Override
+    public void indexAdd(Tensor dst, int dim, int[] index, Tensor src) {
+        cpu.indexAdd(dst, dim, index, src);
     }
 
     // ---------------------------------------------------------------- reductions

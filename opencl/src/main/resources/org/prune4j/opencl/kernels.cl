@@ -227,6 +227,24 @@ void gemv(__global const float* a, __global const float* b, __global float* c, _
     }
 }
 
+// The same product for few rows against b stored as is (k x n): one work-item per output, consecutive work-items on
+// consecutive columns (coalesced reads of each row of b), no local memory.
+__kernel __attribute__((reqd_work_group_size(EW_WG, 1, 1)))
+void gemvN(__global const float* a, __global const float* b, __global float* c, __global const int* offs,
+           int m, int n, int k, __global int* ran) {
+    MARK_RAN(ran);
+    const int bi = get_global_id(1);
+    __global const float* A = a + offs[3 * bi];
+    __global const float* B = b + offs[3 * bi + 1];
+    __global float* C = c + offs[3 * bi + 2];
+    for (int e = get_global_id(0); e < m * n; e += get_global_size(0)) {
+        const int row = e / n, j = e % n;
+        float s = 0.0f;
+        for (int p = 0; p < k; p++) s = fma(A[row * k + p], B[p * n + j], s);
+        C[e] = s;
+    }
+}
+
 // Fused causal/full attention with grouped key/value heads, one work-group per query row (b, t, h):
 // q [B, T, H, D], k and v [B, S, Hkv, D], out [B, T, H, D]. Keys are visited in chunks of 64 with an online
 // (running max) softmax, so S is unbounded; each work-item scores one key of the chunk, then accumulates the

@@ -27,9 +27,10 @@ class ProductsTest {
         return (i, e) -> (k + 1) * Close.U * s[i] * 1.0001 + Float.MIN_NORMAL;
     }
 
-    /** The kernel OpenCLKernels picks: GEMV for 1-2 rows against a b stored transposed, else the tiled GEMM. */
+    /** The kernel OpenCLKernels picks: GEMV kernels for 1-2 rows (gemv when b is stored transposed), else the tiled GEMM. */
     static String kernelFor(int m, Tensor b) {
-        return m <= 2 && b.transpose(-2, -1).isContiguous() ? "gemv" : "gemm";
+        if (m > 2) return "gemm";
+        return b.transpose(-2, -1).isContiguous() ? "gemv" : "gemvN";
     }
 
     static Tensor abs(Tensor t) {
@@ -66,8 +67,11 @@ class ProductsTest {
         qt().withExamples(20).forAll(integers().between(1, 2), integers().between(1, 300), integers().between(1, 130), integers().between(0, 1 << 20))
                 .checkAssert((m, kk, n, seed) -> {
                     Tensor x = Tensor.randn(seed, 1, m, kk), w = Tensor.randn(seed + 1, 1, n, kk);
-                    Tensor c = Ran.on(k, "gemv", () -> k.matmul(x, w.t()));
+                    Tensor c = Ran.on(k, kernelFor(m, w.t()), () -> k.matmul(x, w.t()));
                     Close.within(ORACLE.matmul(x, w.t()), c, dotBound(ORACLE.matmul(abs(x), abs(w).t()), kk), "gemv " + m + "x" + kk + "x" + n);
+                    Tensor b = Tensor.randn(seed + 2, 1, kk, n);   // b as is: [k, n] row-major
+                    Tensor c2 = Ran.on(k, kernelFor(m, b), () -> k.matmul(x, b));
+                    Close.within(ORACLE.matmul(x, b), c2, dotBound(ORACLE.matmul(abs(x), abs(b)), kk), "gemvN " + m + "x" + kk + "x" + n);
                 });
     }
 

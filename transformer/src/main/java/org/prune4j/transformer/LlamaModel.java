@@ -67,6 +67,7 @@ public final class LlamaModel {
     public static LlamaModel load(SafeTensors st, ModelConfig cfg, Kernels k) throws IOException {
         Map<String, int[]> expected = expectedShapes(cfg);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
+        int threads = k instanceof org.prune4j.tensor.VectorKernels v ? v.threads() : 1;
         for (Map.Entry<String, int[]> e : expected.entrySet()) {
             String name = e.getKey();
             if (!st.contains(name))
@@ -77,7 +78,7 @@ public final class LlamaModel {
                 throw new CheckpointException(st.path() + ": tensor " + name + " has shape " + Shapes.str(shape) + " but the config implies " + Shapes.str(e.getValue()));
             if (!info.dtype().isWeightType())
                 throw new CheckpointException(st.path() + ": tensor " + name + " is stored as " + info.dtype() + "; weights must be F32, BF16 or F16");
-            tensors.put(name, st.get(name).copy());
+            tensors.put(name, Widen.toHeapF32(st.get(name), threads));
         }
         List<String> ignored = new ArrayList<>();
         for (String n : st.names()) if (!expected.containsKey(n)) ignored.add(n);

@@ -1,0 +1,175 @@
+package org.prune4j.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import org.prune4j.bench.Timing;
+import org.prune4j.io.config.ModelConfig;
+import org.prune4j.tensor.Kernels;
+import org.prune4j.tensor.Tensor;
+import org.prune4j.tensor.VectorKernels;
+import org.prune4j.transformer.DecoderLayer;
+import org.prune4j.transformer.KvCache;
+import org.prune4j.transformer.Linear;
+import org.prune4j.transformer.LlamaModel;
+import org.prune4j.transformer.Observer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code bench forward}: model throughput. Prefill: B x L tokens through the model with a fresh KV cache, every
+ * position's logits computed (what PyTorch's model(input_ids) does). Decode: after a prefill of L tokens, one token per
+ * row per step; reported beside the GEMV bound measured in the same run, i.e. one pass of y = W x over every weight a
+ * decode step reads (all linear layers and the output head), which is the memory-bandwidth limit of decoding.
+ * Decode steps and GEMV passes alternate, and the fraction of the bound is the median of per-run ratios, so the
+ * load of a shared machine hits both sides alike. Warm-up and medians follow {@link Timing}.
+ */
+@Command(name = "forward", mixinStandardHelpOptions = true,
+        description = "Prefill tokens/s of a model (or, with --decode, decode tokens/s beside the GEMV bandwidth bound).")
+public final class BenchForwardCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin CommonOptions common;
+    @Mixin DeviceOptions device;
+    @Mixin TimingOptions timingOptions;
+
+    @Option(names = "--model", description = "Hugging Face model folder (or use --synthetic).")
+    Path model;
+    @Option(names = "--synthetic", description = "Benchmark a random Llama of the shape given by --hidden, --layers, ... instead of --model.")
+    boolean synthetic;
+    @Option(names = "--hidden", defaultValue = "2048", description = "Synthetic: hidden size (default ${DEFAULT-VALUE}).")
+    int hidden;
+    @Option(names = "--layers", defaultValue = "8", description = "Synthetic: layers (default ${DEFAULT-VALUE}).")
+    int layers;
+    @Option(names = "--heads", defaultValue = "16", description = "Synthetic: query heads (default ${DEFAULT-VALUE}).")
+    int heads;
+    @Option(names = "--kv-heads", defaultValue = "16", description = "Synthetic: key/value heads (default ${DEFAULT-VALUE}).")
+    int kvHeads;
+    @Option(names = "--intermediate", defaultValue = "5632", description = "Synthetic: MLP width (default ${DEFAULT-VALUE}).")
+    int intermediate;
+    @Option(names = "--vocab", defaultValue = "32000", description = "Synthetic: vocabulary (default ${DEFAULT-VALUE}).")
+    int vocab;
+
+    @Option(names = "--batch", defaultValue = "1", description = "Rows per forward pass (default ${DEFAULT-VALUE}).")
+    int batch;
+    @Option(names = "--seq-len", defaultValue = "128", description = "Prefill length in tokens (default ${DEFAULT-VALUE}).")
+    int seqLen;
+    @Option(names = "--decode", description = "Measure decoding (one token per row per step after a prefill of --seq-len).")
+    boolean decode;
+    @Option(names = "--decode-steps", defaultValue = "16", description = "Decode steps per timed run (default ${DEFAULT-VALUE}).")
+    int decodeSteps;
+
+    @Override
+    public Integer call() throws Exception {
+        var cl = spec.commandLine();
+        if ((model == null) == !synthetic) throw new UsageException(cl, "give either --model DIR or --synthetic");
+        if (batch < 1 || seqLen < 1 || decodeSteps < 1) throw new UsageException(cl, "--batch, --seq-len and --decode-steps must be >= 1");
+        Timing timing = timingOptions.timing(spec);
+        Kernels k = device.kernels();
+        LlamaModel m;
+        if (synthetic) {
+            ModelConfig cfg = ModelConfig.builder("LlamaForCausalLM").hiddenSize(hidden).vocabSize(vocab).numLayers(layers)
+                    .numHeads(heads).numKvHeads(kvHeads).intermediateSize(intermediate).rmsNormEps(1e-5).ropeTheta(10000)
+                    .tieWordEmbeddings(false).maxPositionEmbeddings(Math.max(2048, seqLen + decodeSteps)).build();
+            common.log().println("bench forward: building a random " + cfg + " ...");
+            m = LlamaModel.random(cfg, 1, 0.02f, k);
+        } else {
+            m = LlamaModel.load(model, k);
+        }
+        device.keepResident(m.namedTensors());   // inference only: a device backend keeps the matrices on the device
+        int[][] tokens = new int[batch][seqLen];
+        SplittableRandom r = new SplittableRandom(1);
+        for (int[] row : tokens) for (int i = 0; i < seqLen; i++) row[i] = r.nextInt(m.config().vocabSize());
+        Integer threads = k instanceof VectorKernels v ? v.threads() : null;
+
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("mode", decode ? "decode" : "prefill");
+        json.put("model", synthetic ? "synthetic " + m.config() : model.toString());
+        json.put("parameters", m.parameterCount());
+        json.put("batch", batch);
+        json.put("seq_len", seqLen);
+        json.put("threads", threads);
+        json.put("kernels", k.name());
+        String text;
+        if (!decode) {
+            double[] runs = timing.measure(() -> m.forward(tokens, m.newCache(batch, seqLen)));
+            double s = Timing.median(runs);
+            double tps = batch * seqLen / s;
+            json.put("tokens_per_s", round(tps));
+            json.put("ms", round(s * 1e3));
+            text = String.format("prefill %d x %d tokens: %.1f ms, %.1f tokens/s (%s, median of %d)", batch, seqLen, s * 1e3, tps, k.name(), runs.length);
+        } else {
+            KvCache cache = m.newCache(batch, seqLen + decodeSteps);
+            int[][] one = new int[batch][1];
+            Timed decodeStep = () -> {
+                cache.reset();
+                m.forward(tokens, cache, Observer.NONE, true);
+                long t0 = System.nanoTime();
+                for (int i = 0; i < decodeSteps; i++) m.forward(one, cache, Observer.NONE, true);
+                return (System.nanoTime() - t0) / 1e9 / decodeSteps;
+            };
+            List<Tensor> weights = decodeWeights(m);
+            long bytes = 0;
+            for (Tensor w : weights) bytes += w.numel() * w.dtype().size;
+            Tensor[] xs = new Tensor[weights.size()];
+            for (int i = 0; i < xs.length; i++) xs[i] = Tensor.randn(i, 1f, batch, 1, weights.get(i).size(1));
+            Timed gemvPass = () -> {
+                long t0 = System.nanoTime();
+                for (int i = 0; i < xs.length; i++) k.linear(xs[i], weights.get(i), null);
+                return (System.nanoTime() - t0) / 1e9;
+            };
+            // alternate the two so that load from other processes hits both alike
+            List<double[]> pairs = new ArrayList<>();
+            int measured = timing.measure(() -> pairs.add(new double[] {decodeStep.seconds(), gemvPass.seconds()})).length;
+            List<double[]> timed = pairs.subList(pairs.size() - measured, pairs.size()); // the runs after warm-up
+            double s = Timing.median(sorted(timed, 0)), bound = Timing.median(sorted(timed, 1)), ratio = Timing.median(sorted(timed, 2));
+            double tps = batch / s, boundTps = batch / bound;
+            json.put("tokens_per_s", round(tps));
+            json.put("ms_per_step", round(s * 1e3));
+            json.put("weight_bytes", bytes);
+            json.put("gbps", round(bytes / s / 1e9));
+            json.put("gemv_bound_tokens_per_s", round(boundTps));
+            json.put("gemv_gbps", round(bytes / bound / 1e9));
+            json.put("fraction_of_bound", round(ratio));
+            text = String.format("decode batch %d after %d tokens: %.2f ms/step, %.1f tokens/s, %.1f GB/s of weights; GEMV bound %.1f tokens/s (%.1f GB/s): %.0f%% of it (%s, median of %d)",
+                    batch, seqLen, s * 1e3, tps, bytes / s / 1e9, boundTps, bytes / bound / 1e9, 100 * ratio, k.name(), measured);
+        }
+        common.emit(text, json);
+        return 0;
+    }
+
+    /** The weights one decode step streams: every linear of every layer and the output head. */
+    private static List<Tensor> decodeWeights(LlamaModel m) {
+        List<Tensor> w = new ArrayList<>();
+        for (int i = 0; i < m.numLayers(); i++) {
+            DecoderLayer l = m.layer(i);
+            for (Linear lin : Linear.values()) w.add(l.weight(lin));
+        }
+        w.add(m.lmHead());
+        return w;
+    }
+
+    /** A measurement returning the seconds it took (a decode run excludes its prefill). */
+    private interface Timed {
+        double seconds();
+    }
+
+    /** Column c of the pairs (0 decode, 1 GEMV pass, 2 their per-run ratio gemv/decode), sorted. */
+    private static double[] sorted(List<double[]> pairs, int c) {
+        double[] v = new double[pairs.size()];
+        for (int i = 0; i < v.length; i++) v[i] = c < 2 ? pairs.get(i)[c] : pairs.get(i)[1] / pairs.get(i)[0];
+        Arrays.sort(v);
+        return v;
+    }
+
+    private static double round(double x) {
+        return Math.round(x * 1000) / 1000.0;
+    }
+}
