@@ -3,7 +3,8 @@
 #   SGEMM m=n=k=1024, m=n=k=2048, m=512 k=2048 n=5632 (an LLM MLP projection); SGEMV W[4096,4096] @ x,
 # with 1 and 2 threads (override: THREADS="1 2 4", GEMM="m n k;m n k", GEMV="n k"). Each side reports the median of several timed runs after
 # warm-up; the two sides alternate per shape for ROUNDS rounds (default 3) and the median over rounds is compared,
-# so load from other processes hits both alike. Prints a table with prune4j / OpenBLAS per shape.
+# so load from other processes hits both alike. Prints a table with prune4j / OpenBLAS per shape, by wall time and by
+# process CPU time (the latter is what other processes on a shared machine cannot take away).
 #
 # Needs Debian's python3-numpy and libopenblas0-pthread (installed with apt-get when missing). OpenBLAS runs with
 # OPENBLAS_NUM_THREADS = threads and with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed from its environment, so it
@@ -38,29 +39,32 @@ import json, sys, time
 import numpy as np
 
 def measure(f, min_runs, seconds=0.5, warm=0.5):
+    """median wall seconds per call, mean process-CPU seconds per call (all threads), runs"""
     end = time.perf_counter() + warm
     i = 0
     while i < 3 or time.perf_counter() < end:
         f(); i += 1
-    ts, start = [], time.perf_counter()
+    ts, start, cpu0 = [], time.perf_counter(), time.process_time()
     while len(ts) < min_runs or (time.perf_counter() - start < seconds and len(ts) < 10 * min_runs):
         t0 = time.perf_counter(); f(); ts.append(time.perf_counter() - t0)
+    cpu = (time.process_time() - cpu0) / len(ts)
     ts.sort()
     n = len(ts)
-    return (ts[n // 2] if n % 2 else (ts[n // 2 - 1] + ts[n // 2]) / 2), n
+    return (ts[n // 2] if n % 2 else (ts[n // 2 - 1] + ts[n // 2]) / 2), cpu, n
 
 rng = np.random.default_rng(1)
 kind = sys.argv[1]
 if kind == "gemm":
     m, n, k = map(int, sys.argv[2:5])
     a = rng.standard_normal((m, k), dtype=np.float32); b = rng.standard_normal((k, n), dtype=np.float32)
-    s, runs = measure(lambda: a @ b, 9)
-    print(json.dumps({"gflops": 2.0 * m * n * k / s / 1e9, "ms": s * 1e3, "runs": runs}))
+    s, cpu, runs = measure(lambda: a @ b, 9)
+    f = 2.0 * m * n * k
+    print(json.dumps({"gflops": f / s / 1e9, "ms": s * 1e3, "cpu_gflops": f / cpu / 1e9, "runs": runs}))
 else:
     n, k = map(int, sys.argv[2:4])
     w = rng.standard_normal((n, k), dtype=np.float32); x = rng.standard_normal(k, dtype=np.float32)
-    s, runs = measure(lambda: w @ x, 9)
-    print(json.dumps({"gbps": 4.0 * n * k / s / 1e9, "gflops": 2.0 * n * k / s / 1e9, "ms": s * 1e3, "runs": runs}))
+    s, cpu, runs = measure(lambda: w @ x, 9)
+    print(json.dumps({"gbps": 4.0 * n * k / s / 1e9, "gflops": 2.0 * n * k / s / 1e9, "ms": s * 1e3, "cpu_gbps": 4.0 * n * k / cpu / 1e9, "runs": runs}))
 EOF
 }
 
@@ -112,13 +116,18 @@ for line in open(sys.argv[1]):
     side, kind, t, a, b, c, js = line.split(" ", 6)
     d = json.loads(js)
     key = (kind, int(t), a, b, c)
-    value = d["gflops"] if kind == "gemm" else d["gbps"]
-    rows.setdefault(key, {"ours": [], "blas": []})[side].append(value)
-print(f"{'shape':<26}{'threads':>8}{'prune4j':>16}{'OpenBLAS':>16}{'ratio':>8}")
+    wall = d["gflops"] if kind == "gemm" else d["gbps"]
+    cpu = d.get("cpu_gflops" if kind == "gemm" else "cpu_gbps", 0.0)
+    r = rows.setdefault(key, {"ours": [], "blas": [], "ours_cpu": [], "blas_cpu": []})
+    r[side].append(wall)
+    r[side + "_cpu"].append(cpu)
+print(f"{'shape':<26}{'threads':>8}{'prune4j':>11}{'OpenBLAS':>11}{'ratio':>7}   {'per CPU-s: prune4j':>19}{'OpenBLAS':>10}{'ratio':>7}")
 for (kind, t, a, b, c), v in sorted(rows.items(), key=lambda kv: (kv[0][0] != "gemm", kv[0][1], kv[0][2:])):
-    ours, blas = statistics.median(v["ours"]), statistics.median(v["blas"])
-    unit = "GFLOP/s" if kind == "gemm" else "GB/s"
+    med = {s: statistics.median(v[s]) for s in v}
     shape = f"gemm m={a} n={b} k={c}" if kind == "gemm" else f"gemv n={a} k={b}"
-    print(f"{shape:<26}{t:>8}{ours:>10.1f} {unit:<5}{blas:>10.1f} {unit:<5}{ours / blas:>8.2f}")
-print(f"(median over {sys.argv[2]} interleaved rounds, each the median of timed runs after warm-up; ratio = prune4j / OpenBLAS)")
+    cr = med["ours_cpu"] / med["blas_cpu"] if med["blas_cpu"] > 0 else float("nan")
+    print(f"{shape:<26}{t:>8}{med['ours']:>11.1f}{med['blas']:>11.1f}{med['ours'] / med['blas']:>7.2f}   {med['ours_cpu']:>19.1f}{med['blas_cpu']:>10.1f}{cr:>7.2f}")
+print(f"(GEMM in GFLOP/s, GEMV in GB/s of weights; median over {sys.argv[2]} interleaved rounds, each the median of timed runs")
+print(" after warm-up; 'per CPU-s' divides by the process CPU time instead of wall time, which on a shared machine")
+print(" removes time spent waiting for a core; ratio = prune4j / OpenBLAS)")
 EOF

@@ -35,7 +35,7 @@ fi
 
 p4=() pt=()
 for r in $(seq 1 "$rounds"); do
-  j=$("$here/prune4j" ${PRUNE4J_BENCH_FORWARD:-bench forward} --model "$model" --batch "$batch" --seq-len "$seq" --threads "$threads" --runs 5 --json | tail -n1)
+  j=$("$here/prune4j" bench forward --model "$model" --batch "$batch" --seq-len "$seq" --threads "$threads" --runs 5 --json | tail -n1)
   echo "prune4j $j"; p4+=("$(echo "$j" | "$py" -c 'import json,sys; print(json.load(sys.stdin)["tokens_per_s"])')")
   j=$("${torch_env[@]}" "$py" "$here/bench/scripts/torch_forward.py" --model "$model" --batch "$batch" --seq-len "$seq" --threads "$threads" --runs 5 | tail -n1)
   echo "torch   $j"; pt+=("$(echo "$j" | "$py" -c 'import json,sys; print(json.load(sys.stdin)["tokens_per_s"])')")

@@ -128,6 +128,13 @@ run() {
         --doc-separator '<|endoftext|>' --seq-len 512 --batch 3 --json --device "$dev" 2>&1 | grep -v '^WARNING: Using incubator' | tail -1
     echo "$dev eval wall: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
   done
+  echo "== bench forward: a synthetic Llama (hidden 2048, 4 layers, MLP 5632, 32 heads / 8 KV heads, vocab 32000)"
+  for mode in "" "--decode"; do
+    for dev in opencl cpu; do
+      "${JAVA[@]}" -jar "$B/prune4j.jar" bench forward --synthetic --hidden 2048 --layers 4 --intermediate 5632 --heads 32 --kv-heads 8 \
+          --vocab 32000 --seq-len 512 $mode --device "$dev" 2>&1 | grep -v '^WARNING: Using incubator' | tail -1
+    done
+  done
   echo "== greedy generate on --device opencl (must equal llama2.c's text)"
   "${JAVA[@]}" -jar "$B/prune4j.jar" generate --model "$B/shared/models/stories260K" --steps 200 --temperature 0 --device opencl > /tmp/gen.txt 2>/tmp/gen.err
   if diff -q <(cat "$B/shared/models/stories260K/reference/greedy-200.txt"; echo) /tmp/gen.txt >/dev/null; then echo "greedy text: IDENTICAL"; else echo "greedy text: DIFFERS"; cat /tmp/gen.err; fi

@@ -16,8 +16,8 @@ import org.prune4j.tensor.gemm.Matmul;
 public final class GemvBench {
     private GemvBench() {}
 
-    /** One measurement: shape, weight dtype, median milliseconds, GB/s of weights read, GFLOP/s, runs timed. */
-    public record Result(String kernels, int n, int k, DType dtype, double ms, double gbps, double gflops, int runs) {}
+    /** One measurement: shape, weight dtype, median milliseconds, GB/s of weights read, GFLOP/s, GB per process-CPU second, runs timed. */
+    public record Result(String kernels, int n, int k, DType dtype, double ms, double gbps, double gflops, double cpuGbps, int runs) {}
 
     /** Measures {@code kernels.linear(x, W, null)} for a random W [n, k] stored as {@code dtype} (F32, BF16 or F16). */
     public static Result run(Kernels kernels, int n, int k, DType dtype, Timing timing) {
@@ -28,9 +28,9 @@ public final class GemvBench {
         if (dtype != DType.F32) w = w.to(dtype, Arena.ofAuto());
         Tensor x = Tensor.randn(4, 1f, 1, k);
         Tensor weight = w;
-        double[] t = timing.measure(() -> Blackhole.consume(kernels.linear(x, weight, null)));
-        double s = Timing.median(t);
+        Timing.Times t = timing.measureBoth(() -> Blackhole.consume(kernels.linear(x, weight, null)));
+        double s = Timing.median(t.wall()), cpu = t.cpuPerCall();
         double bytes = (double) n * k * dtype.size;
-        return new Result(kernels.name(), n, k, dtype, s * 1e3, bytes / s / 1e9, 2.0 * n * k / s / 1e9, t.length);
+        return new Result(kernels.name(), n, k, dtype, s * 1e3, bytes / s / 1e9, 2.0 * n * k / s / 1e9, cpu > 0 ? bytes / cpu / 1e9 : Double.NaN, t.wall().length);
     }
 }

@@ -38,10 +38,19 @@ public record Timing(int warmupRuns, double warmupSeconds, double warmupCpuSecon
 
     /** Seconds of each timed call of {@code body}, sorted ascending (so the median is the middle element). */
     public double[] measure(Runnable body) {
+        return measureBoth(body).wall();
+    }
+
+    /**
+     * Wall seconds of each timed call (sorted ascending) and the process CPU seconds (all threads: workers, JIT, GC)
+     * per call averaged over all timed calls: CPU time is counted in ticks of ~10 ms here, too coarse per call. On a
+     * machine shared with other processes wall time also counts waiting for a core; CPU time does not.
+     */
+    public Times measureBoth(Runnable body) {
         warmUp(body);
         double[] t = new double[runs];
         int n = 0;
-        long start = System.nanoTime();
+        long start = System.nanoTime(), cpu0 = processCpuNanos();
         while (n < runs || (System.nanoTime() - start < minSeconds * 1e9 && n < 10 * runs)) {
             long t0 = System.nanoTime();
             body.run();
@@ -49,10 +58,14 @@ public record Timing(int warmupRuns, double warmupSeconds, double warmupCpuSecon
             if (n == t.length) t = Arrays.copyOf(t, 2 * t.length);
             t[n++] = s;
         }
+        double cpuPerCall = (processCpuNanos() - cpu0) / 1e9 / n;
         t = Arrays.copyOf(t, n);
         Arrays.sort(t);
-        return t;
+        return new Times(t, cpuPerCall);
     }
+
+    /** Sorted wall seconds of the timed runs and the mean process-CPU seconds per run. */
+    public record Times(double[] wall, double cpuPerCall) {}
 
     private void warmUp(Runnable body) {
         long start = System.nanoTime();

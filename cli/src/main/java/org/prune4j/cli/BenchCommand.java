@@ -27,6 +27,7 @@ import picocli.CommandLine.Spec;
                 BenchGemv.class,
                 BenchStream.class,
                 BenchOpenCommand.class,
+                BenchForwardCommand.class,
                 BenchPruneCommand.class,
         })
 public final class BenchCommand implements Callable<Integer> {
@@ -42,10 +43,15 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() {
         Kernels k = device.kernels();
         Integer threads = BenchGemm.threadsOf(k);
-        StringBuilder text = new StringBuilder("prune4j kernel report: " + k.name() + ", " + BenchGemm.vectorInfo() + "\n");
+        int cores = Runtime.getRuntime().availableProcessors();
+        double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        StringBuilder text = new StringBuilder(String.format("prune4j kernel report: %s, %s, %d cores, load average %.1f%s%n",
+                k.name(), BenchGemm.vectorInfo(), cores, load, load > cores ? " (busy machine: numbers are low)" : ""));
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("kernels", k.name());
         json.put("threads", threads);
+        json.put("cores", cores);
+        json.put("load", BenchGemm.round(load));
         List<Object> gemms = new ArrayList<>();
         for (int[] s : REPORT_GEMM) {
             common.log().println("bench: gemm " + s[0] + "x" + s[1] + "x" + s[2] + " ...");

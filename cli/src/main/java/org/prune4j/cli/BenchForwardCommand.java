@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import org.prune4j.bench.Timing;
 import org.prune4j.io.config.ModelConfig;
 import org.prune4j.tensor.Kernels;
 import org.prune4j.tensor.Tensor;
@@ -28,6 +29,8 @@ import picocli.CommandLine.Spec;
  * position's logits computed (what PyTorch's model(input_ids) does). Decode: after a prefill of L tokens, one token per
  * row per step; reported beside the GEMV bound measured in the same run, i.e. one pass of y = W x over every weight a
  * decode step reads (all linear layers and the output head), which is the memory-bandwidth limit of decoding.
+ * Decode steps and GEMV passes alternate, and the fraction of the bound is the median of per-run ratios, so the
+ * load of a shared machine hits both sides alike. Warm-up and medians follow {@link Timing}.
  */
 @Command(name = "forward", mixinStandardHelpOptions = true,
         description = "Prefill tokens/s of a model (or, with --decode, decode tokens/s beside the GEMV bandwidth bound).")
@@ -35,6 +38,7 @@ public final class BenchForwardCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin CommonOptions common;
     @Mixin DeviceOptions device;
+    @Mixin TimingOptions timingOptions;
 
     @Option(names = "--model", description = "Hugging Face model folder (or use --synthetic).")
     Path model;
@@ -61,16 +65,13 @@ public final class BenchForwardCommand implements Callable<Integer> {
     boolean decode;
     @Option(names = "--decode-steps", defaultValue = "16", description = "Decode steps per timed run (default ${DEFAULT-VALUE}).")
     int decodeSteps;
-    @Option(names = "--runs", defaultValue = "5", description = "Timed runs; the median is reported (default ${DEFAULT-VALUE}).")
-    int runs;
-    @Option(names = "--warmup-seconds", defaultValue = "3", description = "Minimum warm-up before timing, for the JIT (default ${DEFAULT-VALUE}).")
-    double warmupSeconds;
 
     @Override
     public Integer call() throws Exception {
         var cl = spec.commandLine();
         if ((model == null) == !synthetic) throw new UsageException(cl, "give either --model DIR or --synthetic");
-        if (batch < 1 || seqLen < 1 || runs < 1 || decodeSteps < 1) throw new UsageException(cl, "--batch, --seq-len, --runs and --decode-steps must be >= 1");
+        if (batch < 1 || seqLen < 1 || decodeSteps < 1) throw new UsageException(cl, "--batch, --seq-len and --decode-steps must be >= 1");
+        Timing timing = timingOptions.timing(spec);
         Kernels k = device.kernels();
         LlamaModel m;
         if (synthetic) {
@@ -82,6 +83,7 @@ public final class BenchForwardCommand implements Callable<Integer> {
         } else {
             m = LlamaModel.load(model, k);
         }
+        device.keepResident(m.namedTensors());   // inference only: a device backend keeps the matrices on the device
         int[][] tokens = new int[batch][seqLen];
         SplittableRandom r = new SplittableRandom(1);
         for (int[] row : tokens) for (int i = 0; i < seqLen; i++) row[i] = r.nextInt(m.config().vocabSize());
@@ -97,11 +99,12 @@ public final class BenchForwardCommand implements Callable<Integer> {
         json.put("kernels", k.name());
         String text;
         if (!decode) {
-            double s = median(timed(() -> m.forward(tokens, m.newCache(batch, seqLen))));
+            double[] runs = timing.measure(() -> m.forward(tokens, m.newCache(batch, seqLen)));
+            double s = Timing.median(runs);
             double tps = batch * seqLen / s;
             json.put("tokens_per_s", round(tps));
             json.put("ms", round(s * 1e3));
-            text = String.format("prefill %d x %d tokens: %.1f ms, %.1f tokens/s (%s, median of %d)", batch, seqLen, s * 1e3, tps, k.name(), runs);
+            text = String.format("prefill %d x %d tokens: %.1f ms, %.1f tokens/s (%s, median of %d)", batch, seqLen, s * 1e3, tps, k.name(), runs.length);
         } else {
             KvCache cache = m.newCache(batch, seqLen + decodeSteps);
             int[][] one = new int[batch][1];
@@ -117,12 +120,16 @@ public final class BenchForwardCommand implements Callable<Integer> {
             for (Tensor w : weights) bytes += w.numel() * w.dtype().size;
             Tensor[] xs = new Tensor[weights.size()];
             for (int i = 0; i < xs.length; i++) xs[i] = Tensor.randn(i, 1f, batch, 1, weights.get(i).size(1));
-            Timed gemvPass = timed(() -> {
+            Timed gemvPass = () -> {
+                long t0 = System.nanoTime();
                 for (int i = 0; i < xs.length; i++) k.linear(xs[i], weights.get(i), null);
-            });
-            // alternate the two so that load from other processes hits both alike; medians of each
-            double[] pair = medians(decodeStep, gemvPass);
-            double s = pair[0], bound = pair[1], ratio = pair[2];
+                return (System.nanoTime() - t0) / 1e9;
+            };
+            // alternate the two so that load from other processes hits both alike
+            List<double[]> pairs = new ArrayList<>();
+            int measured = timing.measure(() -> pairs.add(new double[] {decodeStep.seconds(), gemvPass.seconds()})).length;
+            List<double[]> timed = pairs.subList(pairs.size() - measured, pairs.size()); // the runs after warm-up
+            double s = Timing.median(sorted(timed, 0)), bound = Timing.median(sorted(timed, 1)), ratio = Timing.median(sorted(timed, 2));
             double tps = batch / s, boundTps = batch / bound;
             json.put("tokens_per_s", round(tps));
             json.put("ms_per_step", round(s * 1e3));
@@ -132,7 +139,7 @@ public final class BenchForwardCommand implements Callable<Integer> {
             json.put("gemv_gbps", round(bytes / bound / 1e9));
             json.put("fraction_of_bound", round(ratio));
             text = String.format("decode batch %d after %d tokens: %.2f ms/step, %.1f tokens/s, %.1f GB/s of weights; GEMV bound %.1f tokens/s (%.1f GB/s): %.0f%% of it (%s, median of %d)",
-                    batch, seqLen, s * 1e3, tps, bytes / s / 1e9, boundTps, bytes / bound / 1e9, 100 * ratio, k.name(), runs);
+                    batch, seqLen, s * 1e3, tps, bytes / s / 1e9, boundTps, bytes / bound / 1e9, 100 * ratio, k.name(), measured);
         }
         common.emit(text, json);
         return 0;
@@ -149,49 +156,17 @@ public final class BenchForwardCommand implements Callable<Integer> {
         return w;
     }
 
-    /** A measurement returning the seconds it took (decode excludes its prefill). */
+    /** A measurement returning the seconds it took (a decode run excludes its prefill). */
     private interface Timed {
         double seconds();
     }
 
-    private static Timed timed(Runnable body) {
-        return () -> {
-            long t0 = System.nanoTime();
-            body.run();
-            return (System.nanoTime() - t0) / 1e9;
-        };
-    }
-
-    /** Warm-up (at least 2 runs and --warmup-seconds), then the median of --runs timed runs. */
-    private double median(Timed body) {
-        long start = System.nanoTime();
-        for (int i = 0; i < 2 || (System.nanoTime() - start) / 1e9 < warmupSeconds; i++) body.seconds();
-        double[] t = new double[runs];
-        for (int i = 0; i < runs; i++) t[i] = body.seconds();
-        Arrays.sort(t);
-        return t[runs / 2];
-    }
-
-    /**
-     * Warm-up of both, then --runs alternating timed runs of a and b: their medians, and the median over runs of
-     * b / a (each ratio taken from adjacent runs, so slow phases of a shared machine cancel out).
-     */
-    private double[] medians(Timed a, Timed b) {
-        long start = System.nanoTime();
-        for (int i = 0; i < 2 || (System.nanoTime() - start) / 1e9 < warmupSeconds; i++) {
-            a.seconds();
-            b.seconds();
-        }
-        double[] ta = new double[runs], tb = new double[runs], ratio = new double[runs];
-        for (int i = 0; i < runs; i++) {
-            ta[i] = a.seconds();
-            tb[i] = b.seconds();
-            ratio[i] = tb[i] / ta[i];
-        }
-        Arrays.sort(ta);
-        Arrays.sort(tb);
-        Arrays.sort(ratio);
-        return new double[] {ta[runs / 2], tb[runs / 2], ratio[runs / 2]};
+    /** Column c of the pairs (0 decode, 1 GEMV pass, 2 their per-run ratio gemv/decode), sorted. */
+    private static double[] sorted(List<double[]> pairs, int c) {
+        double[] v = new double[pairs.size()];
+        for (int i = 0; i < v.length; i++) v[i] = c < 2 ? pairs.get(i)[c] : pairs.get(i)[1] / pairs.get(i)[0];
+        Arrays.sort(v);
+        return v;
     }
 
     private static double round(double x) {

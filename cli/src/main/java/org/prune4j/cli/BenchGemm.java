@@ -41,13 +41,15 @@ public final class BenchGemm implements Callable<Integer> {
     }
 
     static String line(GemmBench.Result r) {
-        return String.format("gemm   m=%d n=%d k=%d  %9.3f ms  %7.1f GFLOP/s  (%s, median of %d)", r.m(), r.n(), r.k(), r.ms(), r.gflops(), r.kernels(), r.runs());
+        return String.format("gemm   m=%d n=%d k=%d  %9.3f ms  %7.1f GFLOP/s  (%.1f per CPU-second; %s, median of %d)",
+                r.m(), r.n(), r.k(), r.ms(), r.gflops(), r.cpuGflops(), r.kernels(), r.runs());
     }
 
     static Map<String, Object> json(GemmBench.Result r, Integer threads) {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("gflops", round(r.gflops()));
         o.put("ms", round(r.ms()));
+        o.put("cpu_gflops", round(r.cpuGflops()));
         o.put("m", r.m());
         o.put("n", r.n());
         o.put("k", r.k());
@@ -68,9 +70,10 @@ public final class BenchGemm implements Callable<Integer> {
         return bits + "-bit vectors (" + FloatVector.SPECIES_PREFERRED.length() + " float lanes)";
     }
 
-    /** Four significant decimals are plenty for timings. */
+    /** Four significant decimals are plenty for timings (NaN, which JSON cannot hold, becomes 0). */
     static double round(double v) {
-        if (!Double.isFinite(v) || v == 0) return v;
+        if (Double.isNaN(v)) return 0;
+        if (Double.isInfinite(v) || v == 0) return v;
         double scale = Math.pow(10, 3 - (int) Math.floor(Math.log10(Math.abs(v))));
         return Math.round(v * scale) / scale;
     }

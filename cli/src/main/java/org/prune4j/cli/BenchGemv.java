@@ -56,6 +56,7 @@ public final class BenchGemv implements Callable<Integer> {
         o.put("gbps", BenchGemm.round(r.gbps()));
         o.put("gflops", BenchGemm.round(r.gflops()));
         o.put("ms", BenchGemm.round(r.ms()));
+        o.put("cpu_gbps", BenchGemm.round(r.cpuGbps()));
         o.put("n", r.n());
         o.put("k", r.k());
         o.put("dtype", r.dtype().name());

@@ -36,7 +36,7 @@ import org.prune4j.tensor.VectorKernels;
  * {@code scalarOp}, {@code binary} (with broadcasting), {@code where}, {@code maskedFill}, {@code reduce} (sum, mean,
  * max, min along any dim). Products with a resident weight run as an Aparapi Java kernel ({@link ResidentGemmKernel})
  * whose weight buffer stays on the device. On the CPU ({@link VectorKernels}), by design: {@code argmax}, {@code topk},
- * {@code sort}, {@code concat}, {@code indexSelect}, {@code embedding} and {@code addInPlace} (data movement and
+ * {@code sort}, {@code concat}, {@code indexSelect}, {@code embedding}, {@code addInPlace} and {@code indexAdd} (data movement and
  * selection with nothing to gain from a round trip to the device), attention with a head dim above 512, and any op
  * code the device kernels do not know (see {@link ClCodes}).
  *
@@ -320,6 +320,12 @@ public final class OpenCLKernels implements Kernels {
     @Override
     public void addInPlace(Tensor dst, Tensor src) {
         cpu.addInPlace(dst, src);
+    }
+
+    /** On the CPU, like {@link #addInPlace}. */
+    @Override
+    public void indexAdd(Tensor dst, int dim, int[] index, Tensor src) {
+        cpu.indexAdd(dst, dim, index, src);
     }
 
     // ---------------------------------------------------------------- reductions

@@ -96,21 +96,20 @@ final class BpeModel {
         int[] ids = cache.get(src, a, b, h);
         if (ids == null) {
             String word = src.substring(a, b);
-            ids = tokenizeWord(byteLevelInput ? ByteLevelMap.encode(word) : word);
+            ids = tokenizeWord(byteLevelInput ? ByteLevelMap.encode(word) : word, cache.scratch);
             cache.put(src, a, b, h, ids);
         }
         out.addAll(ids);
     }
 
     /** tokenize_with_cache without the cache: ignore_merges lookup, then merge_word. */
-    int[] tokenizeWord(String w) {
+    int[] tokenizeWord(String w, Scratch scratch) {
         if (ignoreMerges) {
             int id = vocab.getInt(w);
             if (id >= 0) return new int[]{id};
         }
         // merge_word: one symbol per character (byte-fallback tokens: one per byte).
-        int cap = w.length() + 8;
-        int[] c = new int[cap];
+        int[] c = scratch.ints(0, 4 * w.length() + 4); // byte fallback: up to 4 ids per char
         int n = 0;
         int pendingUnk = -1; // fused unknown waiting to be emitted
         for (int i = 0; i < w.length(); ) {
@@ -160,19 +159,19 @@ final class BpeModel {
             if (n == c.length) c = java.util.Arrays.copyOf(c, n + 1);
             c[n++] = pendingUnk;
         }
-        return mergeAll(c, n);
+        return mergeAll(c, n, scratch);
     }
 
     /** word.rs merge_all: lowest rank first, then leftmost; stale agenda entries are skipped. */
-    private int[] mergeAll(int[] c, int n) {
+    private int[] mergeAll(int[] c, int n, Scratch scratch) {
         if (n < 2) return java.util.Arrays.copyOf(c, n);
-        int[] prev = new int[n], next = new int[n];
-        boolean[] gone = new boolean[n];
+        int[] prev = scratch.ints(1, n), next = scratch.ints(2, n);
+        boolean[] gone = scratch.flags(n);
         for (int i = 0; i < n; i++) {
             prev[i] = i - 1;
             next[i] = i + 1 < n ? i + 1 : -1;
         }
-        PairHeap queue = new PairHeap();
+        PairHeap queue = scratch.heap(n);
         for (int i = 0; i + 1 < n; i++) push(queue, i, c[i], c[i + 1]);
         int alive = n;
         while (!queue.isEmpty()) {

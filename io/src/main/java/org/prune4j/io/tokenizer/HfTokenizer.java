@@ -206,7 +206,7 @@ public final class HfTokenizer implements Tokenizer {
     public int[] encode(String text) {
         IdSink out = new IdSink(text.length() / 3 + 8);
         WordCache cache = model.cache();
-        List<Segment> words = new ArrayList<>();
+        List<Segment> words = new ArrayList<>(Math.min(text.length() / 3 + 16, 1 << 20));
         for (AddedTokens.Split seg : AddedTokens.split(text, added.raw)) {
             if (seg.id() >= 0) {
                 out.add(seg.id());

@@ -51,12 +51,13 @@ final class PreTokenizers {
                 }
                 return (s, out) -> {
                     List<Segment> cur = List.of(s);
-                    for (PreTokenizer p : steps) {
-                        List<Segment> next = new ArrayList<>(cur.size() * 2 + 2);
+                    for (int k = 0; k < steps.size(); k++) {
+                        PreTokenizer p = steps.get(k);
+                        // the last step writes straight into out; earlier ones into a list sized for short words
+                        List<Segment> next = k == steps.size() - 1 ? out : new ArrayList<>(Math.max(16, s.length() / 3));
                         for (Segment c : cur) p.apply(c, next);
                         cur = next;
                     }
-                    out.addAll(cur);
                 };
             }
             case "ByteLevel": {
@@ -139,8 +140,16 @@ final class PreTokenizers {
 
     /** As splitRegex for a pattern a {@link SplitScanner} implements: its matches are contiguous. */
     static void splitScan(Segment s, SplitScanner sc, Behavior b, boolean invert, List<Segment> out) {
-        Spans sp = new Spans();
         String src = s.src();
+        if (b == Behavior.ISOLATED) { // every match is a word: no need to collect the spans first
+            for (int i = s.start(), end = s.end(); i < end; ) {
+                int e = sc.end(src, i, end);
+                out.add(new Segment(src, i, e, s.atOrigin() && i == s.start()));
+                i = e;
+            }
+            return;
+        }
+        Spans sp = new Spans();
         for (int i = s.start(), end = s.end(); i < end; ) {
             int e = sc.end(src, i, end);
             sp.add(i, e, !invert);

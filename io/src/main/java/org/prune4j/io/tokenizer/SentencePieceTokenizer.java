@@ -27,6 +27,8 @@ public final class SentencePieceTokenizer implements Tokenizer {
     private final float[] scores;
     private final int[] types;
     private final int[] lengths; // piece length in chars
+    /** PieceToId of each piece's own text (a reserved piece of the same text shadows an ordinary one). */
+    private final int[] finalIds;
     /** pieces_ of sentencepiece: NORMAL, USER_DEFINED and UNUSED pieces. */
     private final Object2IntOpenHashMap<String> pieceIds = new Object2IntOpenHashMap<>();
     /** reserved_id_map_: CONTROL, UNKNOWN and BYTE pieces (looked up first by PieceToId). */
@@ -119,6 +121,8 @@ public final class SentencePieceTokenizer implements Tokenizer {
                 if (a >= 0 && b >= 0) pairs.put(pack(a, b), e.getIntValue());
             }
         }
+        finalIds = new int[n];
+        for (int i = 0; i < n; i++) finalIds[i] = pieceToId(pieces[i]);
         splitAtSpaces = splitSafe();
     }
 
@@ -153,24 +157,25 @@ public final class SentencePieceTokenizer implements Tokenizer {
 
     @Override
     public int[] encode(String text) {
-        String normalized = normalize(text);
-        IdSink out = new IdSink(normalized.length() / 3 + 4);
+        char[] buf = new char[text.length() + 2];
+        int len = normalize(text, buf);
+        IdSink out = new IdSink(len / 2 + 4);
         if (!splitAtSpaces) {
-            encodeWord(normalized, out);
+            encodeWord(new String(buf, 0, len), out, new Scratch());
             return out.toArray();
         }
         WordCache cache = caches.get();
-        int start = 0, len = normalized.length();
+        int start = 0;
         for (int i = 1; i <= len; i++) {
-            if (i == len || (normalized.charAt(i) == SPACE && normalized.charAt(i - 1) != SPACE)) {
-                int h = WordCache.hash(normalized, start, i);
-                int[] ids = cache.get(normalized, start, i, h);
+            if (i == len || (buf[i] == SPACE && buf[i - 1] != SPACE)) {
+                int h = WordCache.hash(buf, start, i);
+                int[] ids = cache.get(buf, start, i, h);
                 if (ids == null) {
-                    String word = normalized.substring(start, i);
+                    String word = new String(buf, start, i - start);
                     IdSink w = new IdSink(word.length());
-                    encodeWord(word, w);
+                    encodeWord(word, w, cache.scratch);
                     ids = w.toArray();
-                    cache.put(normalized, start, i, h, ids);
+                    cache.put(word, 0, word.length(), h, ids);
                 }
                 out.addAll(ids);
                 start = i;
@@ -179,42 +184,59 @@ public final class SentencePieceTokenizer implements Tokenizer {
         return out.toArray();
     }
 
+    /** The normalized text (see {@link #normalize(String, char[])}). */
+    String normalize(String input) {
+        char[] buf = new char[input.length() + 2];
+        return new String(buf, 0, normalize(input, buf));
+    }
+
     /**
      * normalizer.cc's Normalize with identity rules: optional removal of leading, trailing and repeated spaces,
-     * the dummy prefix, and ' ' → '▁'. User-defined pieces pass through as single units.
+     * the dummy prefix, and ' ' → '▁'. User-defined pieces pass through as single units. Writes into {@code out}
+     * (at least input.length() + 2 long) and returns the length.
      */
-    String normalize(String input) {
-        int i = 0, n = input.length();
-        if (n == 0) return "";
+    int normalize(String input, char[] out) {
+        int i = 0, n = input.length(), o = 0;
+        if (n == 0) return 0;
         if (removeExtraWhitespaces) {
             while (i < n && input.charAt(i) == ' ' && unitLength(input, i) == 1) i++;
         }
-        if (i == n) return "";
-        StringBuilder sb = new StringBuilder(n + 8);
+        if (i == n) return 0;
         char space = escapeWhitespaces ? SPACE : ' ';
-        if (!suffix && addDummyPrefix) sb.append(space);
+        if (!suffix && addDummyPrefix) out[o++] = space;
         boolean prevSpace = removeExtraWhitespaces;
-        while (i < n) {
-            int u = unitLength(input, i);
-            int from = i, to = i + u;
-            while (prevSpace && from < to && input.charAt(from) == ' ') from++;
-            if (from < to) {
-                for (int k = from; k < to; k++) {
-                    char c = input.charAt(k);
-                    sb.append(c == ' ' ? space : c);
+        if (maxUserDefinedLength == 0) { // one char at a time: only ' ' is special
+            for (; i < n; i++) {
+                char c = input.charAt(i);
+                if (c == ' ') {
+                    if (!prevSpace) out[o++] = space;
+                    prevSpace = removeExtraWhitespaces;
+                } else {
+                    out[o++] = c;
+                    prevSpace = false;
                 }
-                prevSpace = input.charAt(to - 1) == ' ';
             }
-            i += u;
-            if (!removeExtraWhitespaces) prevSpace = false;
+        } else {
+            while (i < n) {
+                int u = unitLength(input, i);
+                int from = i, to = i + u;
+                while (prevSpace && from < to && input.charAt(from) == ' ') from++;
+                if (from < to) {
+                    for (int k = from; k < to; k++) {
+                        char c = input.charAt(k);
+                        out[o++] = c == ' ' ? space : c;
+                    }
+                    prevSpace = input.charAt(to - 1) == ' ';
+                }
+                i += u;
+                if (!removeExtraWhitespaces) prevSpace = false;
+            }
         }
         if (removeExtraWhitespaces) {
-            int end = sb.length();
-            while (end > 0 && sb.charAt(end - 1) == space) end--;
-            sb.setLength(end);
+            while (o > 0 && out[o - 1] == space) o--;
         }
-        if (suffix && addDummyPrefix) sb.append(space);
-        return sb.toString();
+        if (suffix && addDummyPrefix) out[o++] = space;
+        return o;
     }
 
     /** Length in chars of the unit starting at i: the longest user-defined piece there, else one code point. */
@@ -228,12 +250,12 @@ public final class SentencePieceTokenizer implements Tokenizer {
     }
 
     /** bpe_model.cc's Model::Encode on one word, then byte fallback / unknown fusion as the processor does. */
-    private void encodeWord(String w, IdSink out) {
+    private void encodeWord(String w, IdSink out, Scratch scratch) {
         int n = w.length();
         if (n == 0) return;
         // Symbols: [start, start+len) of w; len 0 = merged away.
-        int[] start = new int[n], len = new int[n], id = new int[n], prev = new int[n], next = new int[n];
-        boolean[] freeze = new boolean[n];
+        int[] start = scratch.ints(0, n), len = scratch.ints(1, n), id = scratch.ints(2, n), prev = scratch.ints(3, n), next = scratch.ints(4, n);
+        boolean[] freeze = scratch.flags(n);
         int count = 0;
         for (int i = 0; i < n; ) {
             int u;
@@ -254,7 +276,7 @@ public final class SentencePieceTokenizer implements Tokenizer {
             i += u;
         }
         Map<String, String[]> revMerge = hasUnused ? new HashMap<>() : null;
-        PairHeap agenda = new PairHeap();
+        PairHeap agenda = scratch.heap(n);
         for (int i = 1; i < count; i++) addPair(w, i - 1, i, start, len, id, freeze, agenda, revMerge);
         while (!agenda.isEmpty()) {
             int left = (int) agenda.topKey();
@@ -273,8 +295,13 @@ public final class SentencePieceTokenizer implements Tokenizer {
         }
         boolean prevUnk = false;
         for (int s = 0; s >= 0 && count > 0; s = next[s]) {
+            if (revMerge == null && id[s] >= 0 && finalIds[id[s]] != unkId) { // the common case: a known piece
+                out.add(finalIds[id[s]]);
+                prevUnk = false;
+                continue;
+            }
             String piece = w.substring(start[s], start[s] + len[s]);
-            List<String> parts = resegment(piece, revMerge);
+            List<String> parts = revMerge == null ? List.of(piece) : resegment(piece, revMerge);
             for (String part : parts) {
                 int pid = pieceToId(part);
                 boolean unk = pid == unkId;

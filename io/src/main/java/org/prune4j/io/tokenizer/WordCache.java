@@ -13,6 +13,9 @@ final class WordCache {
     static final int MAX_WORD = 96;
     static final int MAX_SLOTS = 1 << 18;
 
+    /** The owning thread's merge buffers (the cache is per thread, so they travel with it). */
+    final Scratch scratch = new Scratch();
+
     private int[] hashes, offsets, lengths; // lengths[i] == 0: empty slot
     private int[][] values;
     private char[] arena = new char[1 << 14];
@@ -38,6 +41,29 @@ final class WordCache {
         int h = 0;
         for (int i = from; i < to; i++) h = 31 * h + s.charAt(i);
         return h;
+    }
+
+    static int hash(char[] a, int from, int to) {
+        int h = 0;
+        for (int i = from; i < to; i++) h = 31 * h + a[i];
+        return h;
+    }
+
+    /** Ids cached for a[from, to) with the given hash, or null. */
+    int[] get(char[] a, int from, int to, int h) {
+        int len = to - from;
+        if (len > MAX_WORD) return null;
+        int mask = hashes.length - 1;
+        for (int i = mix(h) & mask; ; i = (i + 1) & mask) {
+            int l = lengths[i];
+            if (l == 0) return null;
+            if (hashes[i] == h && l == len && java.util.Arrays.equals(arena, offsets[i], offsets[i] + len, a, from, to)) return values[i];
+        }
+    }
+
+    /** Caches the ids of a[from, to) (which must not be cached yet) under hash h. */
+    void put(char[] a, int from, int to, int h, int[] ids) {
+        put(new String(a, from, to - from), 0, to - from, h, ids);
     }
 
     /** Ids cached for s[from, to) with the given hash, or null. */
