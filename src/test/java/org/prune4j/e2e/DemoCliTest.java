@@ -20,7 +20,8 @@ class DemoCliTest {
         assertEquals(0, r.code(), r.err());
         List<?> rows = (List<?>) Json.parseObject(r.lastLine(), false).get("rows");
         assertEquals(7, rows.size(), "dense + 3 methods x 2 targets");
-        List<Map<?, ?>> out = rows.stream().map(o -> (Map<?, ?>) o).toList();
+        List<Map<?, ?>> out = new java.util.ArrayList<>();
+        for (Object o : rows) out.add((Map<?, ?>) o);
         assertEquals("dense", out.getFirst().get("method"));
         for (Map<?, ?> m : out.subList(1, 7)) {
             assertEquals(0.5, ((Number) m.get("sparsity")).doubleValue(), 1e-9, m.toString());

@@ -57,11 +57,11 @@ public final class Comparison {
     /** The rows as an aligned text table, with each perplexity's ratio to the dense one. */
     public static String table(List<Row> rows) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%-10s %-7s %9s %11s %9s %9s%n", "method", "target", "sparsity", "perplexity", "vs dense", "time"));
+        sb.append(String.format(Locale.ROOT, "%-10s %-7s %9s %11s %9s %10s%n", "method", "target", "sparsity", "perplexity", "vs dense", "prune time"));
         double dense = rows.getFirst().ppl();
         for (Row r : rows)
-            sb.append(String.format(Locale.ROOT, "%-10s %-7s %8.2f%% %11.3f %8.2fx %8.2fs%n", r.method(), r.target(), 100 * r.sparsity(), r.ppl(),
-                    r.ppl() / dense, r.seconds()));
+            sb.append(String.format(Locale.ROOT, "%-10s %-7s %8.2f%% %11.3f %8.2fx %10s%n", r.method(), r.target(), 100 * r.sparsity(), r.ppl(),
+                    r.ppl() / dense, r.method().equals("dense") ? "-" : String.format(Locale.ROOT, "%.2fs", r.seconds())));
         return sb.toString();
     }
 }
