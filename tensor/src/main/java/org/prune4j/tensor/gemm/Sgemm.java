@@ -11,7 +11,8 @@ import java.lang.foreign.MemorySegment;
  * <p>Loop nest (BLIS's, with the roles of A and B swapped because the vector dimension here is n):
  * <pre>
  *   for ic in m step mcb                   A block rows (all of them unless k is huge)
- *     parallel: pack A[ic.., all k] -> Ap   shared by all threads, one layout per k slab
+ *     parallel: pack A[ic.., all k] -> Ap   shared by all threads, one layout per k slab (skipped when A is a
+ *                                          row-major heap array: the kernel then reads its six rows in place)
  *     parallel over B blocks of ncb columns (and A panel ranges when n is narrow), handed out one at a time:
  *       for pc in k step kc                one k slab; the C block stays in cache across slabs
  *         pack B[pc.., block] -> Bp        per item, [kc, ncb] sized for L2
