@@ -17,7 +17,7 @@ class KernelDeterminismTest {
 
     static void sameBitsEveryCall(String what, Supplier<Tensor> op) {
         float[] first = op.get().toFloatArray();
-        for (int it = 1; it < 1000; it++) {
+        for (int it = 1; it < 2000; it++) {
             float[] again = op.get().toFloatArray();
             if (!Arrays.equals(first, again)) fail(what + " changed its result at call " + it + " (JIT tier change)");
         }
@@ -35,6 +35,9 @@ class KernelDeterminismTest {
         sameBitsEveryCall("swiglu", () -> K.swiglu(x, x2.reshape(2, 16, 40)));
         sameBitsEveryCall("exp", () -> K.unary(UnaryOp.EXP, x));
         sameBitsEveryCall("gemv", () -> K.linear(x2.narrow(0, 0, 1), w, null));
+        Tensor wide = Tensor.randn(7, 1f, 64, 256), xw = Tensor.randn(8, 1f, 1, 256);
+        sameBitsEveryCall("gemv 8 rows at a time", () -> K.linear(xw, wide, null));
+        sameBitsEveryCall("gemv bf16", () -> K.linear(xw, wide.to(DType.BF16, java.lang.foreign.Arena.ofAuto()), null));
         sameBitsEveryCall("sum", () -> K.sum(x, -1, false));
     }
 

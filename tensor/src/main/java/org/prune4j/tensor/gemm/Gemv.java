@@ -98,8 +98,8 @@ public final class Gemv {
                 s6 = FloatVector.fromArray(F, h, b6 + i).fma(xv, s6);
                 s7 = FloatVector.fromArray(F, h, b7 + i).fma(xv, s7);
             }
-            float[] t = {s0.reduceLanes(VectorOperators.ADD), s1.reduceLanes(VectorOperators.ADD), s2.reduceLanes(VectorOperators.ADD), s3.reduceLanes(VectorOperators.ADD),
-                    s4.reduceLanes(VectorOperators.ADD), s5.reduceLanes(VectorOperators.ADD), s6.reduceLanes(VectorOperators.ADD), s7.reduceLanes(VectorOperators.ADD)};
+            float[] t = {Lanes.sum(s0), Lanes.sum(s1), Lanes.sum(s2), Lanes.sum(s3),
+                    Lanes.sum(s4), Lanes.sum(s5), Lanes.sum(s6), Lanes.sum(s7)};
             for (int q = 0; q < 8; q++) {
                 int bq = b0 + q * rs;
                 float tq = t[q];
@@ -203,8 +203,8 @@ public final class Gemv {
                 s6 = Operand.bf16(ShortVector.fromMemorySegment(H, s, b6 + o, LE)).fma(xv, s6);
                 s7 = Operand.bf16(ShortVector.fromMemorySegment(H, s, b7 + o, LE)).fma(xv, s7);
             }
-            float[] t = {s0.reduceLanes(VectorOperators.ADD), s1.reduceLanes(VectorOperators.ADD), s2.reduceLanes(VectorOperators.ADD), s3.reduceLanes(VectorOperators.ADD),
-                    s4.reduceLanes(VectorOperators.ADD), s5.reduceLanes(VectorOperators.ADD), s6.reduceLanes(VectorOperators.ADD), s7.reduceLanes(VectorOperators.ADD)};
+            float[] t = {Lanes.sum(s0), Lanes.sum(s1), Lanes.sum(s2), Lanes.sum(s3),
+                    Lanes.sum(s4), Lanes.sum(s5), Lanes.sum(s6), Lanes.sum(s7)};
             for (int q = 0; q < 8; q++) {
                 long bq = b0 + q * rsb;
                 float tq = t[q];
