@@ -118,7 +118,12 @@ public final class PruneBench {
         }
 
         @Override
-        public void close() throws IOException {
+        public void close() {
+            stopAndSample();
+        }
+
+        /** Stops the thread and takes a last sample; idempotent. */
+        void stopAndSample() {
             stop = true;
             try {
                 thread.join();
@@ -162,7 +167,7 @@ public final class PruneBench {
                 res = CheckpointPruner.run(in, cfg, st, calib, new SequentialPruner.Options(pruner, SparsityPlan.uniform(target), k, 0, log),
                         out, false, Map.of("pruned_by", "prune4j bench prune")).result();
                 seconds = (System.nanoTime() - t0) / 1e9;
-                sampler.close();
+                sampler.stopAndSample();
                 return new Result(cfg, dtype, pruner.name(), target.label(), linear, total, total * 4, Files.size(in.resolve("model.safetensors")),
                         Runtime.getRuntime().maxMemory(), samples * seqLen, writeSeconds, seconds, res.sparsity(),
                         sampler.peakRss, sampler.peakAnon, sampler.peakHeap);
