@@ -26,15 +26,15 @@ final class ActivationOps {
         return tape.record("silu", y, dy -> tape.accumulate(x, k.mul(dy, siluGrad(k, xv, y))), x);
     }
 
-    /** silu(gate) * up; shapes equal. */
+    /** silu(gate) * up; shapes equal. Backward: {@link Kernels#swigluBackward}. */
     static Var swiglu(Tape tape, Var gate, Var up) {
         Kernels k = tape.kernels();
         Tensor gv = gate.value(), uv = up.value();
         Tensor y = k.swiglu(gv, uv);
         return tape.record("swiglu", y, dy -> {
-            Tensor sg = k.unary(UnaryOp.SILU, gv);
-            if (Tape.needs(up)) tape.accumulate(up, k.mul(dy, sg));                                 // d/du = silu(g)
-            if (Tape.needs(gate)) tape.accumulate(gate, k.mul(k.mul(dy, uv), siluGrad(k, gv, sg))); // d/dg = u silu'(g)
+            Tensor[] g = k.swigluBackward(gv, uv, dy);  // d gate = dy u silu'(g), d up = dy silu(g)
+            if (Tape.needs(gate)) tape.accumulate(gate, g[0]);
+            if (Tape.needs(up)) tape.accumulate(up, g[1]);
         }, gate, up);
     }
 }

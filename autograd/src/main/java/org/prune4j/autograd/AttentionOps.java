@@ -1,6 +1,5 @@
 package org.prune4j.autograd;
 
-import org.prune4j.tensor.AttentionShape;
 import org.prune4j.tensor.Kernels;
 import org.prune4j.tensor.ShapeException;
 import org.prune4j.tensor.Shapes;
@@ -51,49 +50,20 @@ final class AttentionOps {
 
     /**
      * Scaled dot-product attention, q [B, T, H, D], k and v [B, S, Hkv, D], H a multiple of Hkv -> [B, T, H, D].
-     * Forward is the fused {@link Kernels#attention} (no [T, S] matrix kept). Backward regroups q as
-     * [B, Hkv, G*T, D] (the G query heads of a kv head stacked), so one batched matmul per product both computes
-     * the query gradients and sums key/value gradients over the group:
-     * P = softmax(q k^T scale), dV = P^T dO, dP = dO V^T, dS = P (dP - rowsum(dP P)) scale, dQ = dS K, dK = dS^T Q.
+     * Forward is the fused {@link Kernels#attention} (no [T, S] matrix kept); backward is
+     * {@link Kernels#attentionBackward}, which recomputes the probabilities and sums key/value gradients over each
+     * query group.
      */
     static Var attention(Tape tape, Var q, Var key, Var value, float scale, boolean causal) {
         Kernels k = tape.kernels();
         Tensor qv = q.value(), kv = key.value(), vv = value.value();
-        AttentionShape s = AttentionShape.of(qv, kv, vv);
         Tensor y = k.attention(qv, kv, vv, scale, causal);
         return tape.record("attention", y, dout -> {
-            int b = s.b(), t = s.t(), h = s.h(), d = s.d(), len = s.s(), hkv = s.hkv(), g = s.group();
-            Tensor qg = grouped(qv, b, t, hkv, g, d);                    // [B, Hkv, G*T, D]
-            Tensor kh = kv.permute(0, 2, 1, 3);                           // [B, Hkv, S, D]
-            Tensor vh = vv.permute(0, 2, 1, 3);                           // [B, Hkv, S, D]
-            Tensor scores = k.scale(k.matmul(qg, kh.t()), scale);         // [B, Hkv, G*T, S]
-            if (causal) scores = k.maskedFill(scores, groupedCausalMask(g, t, len), Float.NEGATIVE_INFINITY);
-            Tensor p = k.softmax(scores);
-            Tensor dOut = grouped(dout, b, t, hkv, g, d);                 // [B, Hkv, G*T, D]
-            if (Tape.needs(value)) tape.accumulate(value, k.matmul(p.t(), dOut).permute(0, 2, 1, 3).contiguous());
-            if (Tape.needs(q) || Tape.needs(key)) {
-                Tensor dp = k.matmul(dOut, vh.t());                       // [B, Hkv, G*T, S]
-                Tensor ds = k.scale(k.mul(p, k.sub(dp, k.sum(k.mul(dp, p), -1, true))), scale);
-                if (Tape.needs(q)) {
-                    Tensor dq = k.matmul(ds, kh)                          // [B, Hkv, G*T, D]
-                            .view(b, hkv, g, t, d).reshape(b, h, t, d).permute(0, 2, 1, 3).contiguous();
-                    tape.accumulate(q, dq);
-                }
-                if (Tape.needs(key)) tape.accumulate(key, k.matmul(ds.t(), qg).permute(0, 2, 1, 3).contiguous());
-            }
+            Tensor[] g = k.attentionBackward(qv, kv, vv, dout, scale, causal); // dq, dk, dv
+            if (Tape.needs(q)) tape.accumulate(q, g[0]);
+            if (Tape.needs(key)) tape.accumulate(key, g[1]);
+            if (Tape.needs(value)) tape.accumulate(value, g[2]);
         }, q, key, value);
-    }
-
-    /** [B, T, H, D] -> [B, Hkv, G*T, D] with row g*T + t holding query head kvHead*G + g at position t. */
-    private static Tensor grouped(Tensor x, int b, int t, int hkv, int g, int d) {
-        return x.permute(0, 2, 1, 3).reshape(b, hkv, g * t, d);
-    }
-
-    /** The causal mask of grouped scores [G*T, S]: row g*T + t masks keys after position S - T + t. */
-    private static Tensor groupedCausalMask(int g, int t, int len) {
-        Tensor one = causalMask(t, len);
-        if (g == 1) return one;
-        return one.unsqueeze(0).expand(g, t, len).reshape(g * t, len);
     }
 
     /**

@@ -36,12 +36,18 @@ final class LossOps {
         Tensor y = Tensor.scalar(kept == 0 ? Float.NaN : (float) (sum / kept));
         return tape.record("crossEntropy", y, dy -> {
             if (kept == 0) return;
-            Tensor g = k.unary(UnaryOp.EXP, lsm); // softmax, a fresh [N, V] buffer we may edit
+            Tensor g = k.unary(UnaryOp.EXP, lsm); // softmax, a fresh contiguous [N, V] buffer we may edit in place
+            float[] a = g.array();
+            float c = dy.item() / kept;
             for (int i = 0; i < n; i++) {
-                if (tg[i] == ignoreIndex) g.select(0, i).fill(0f);
-                else g.set(g.get(i, tg[i]) - 1f, i, tg[i]);
+                int o = (int) g.offset() + i * v;
+                if (tg[i] == ignoreIndex) java.util.Arrays.fill(a, o, o + v, 0f);
+                else {
+                    a[o + tg[i]] -= 1f;
+                    for (int j = o; j < o + v; j++) a[j] *= c; // (softmax - onehot) dy / count
+                }
             }
-            tape.accumulate(logits, k.scale(g, dy.item() / kept));
+            tape.accumulate(logits, g);
         }, logits);
     }
 

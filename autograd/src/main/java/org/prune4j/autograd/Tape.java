@@ -70,6 +70,44 @@ public final class Tape {
         }
     }
 
+    // ------------------------------------------------------------------ profiling
+
+    /**
+     * Time per op, forward and backward, for finding where a training step goes ({@code bench train --profile}). An
+     * op's forward time is the wall time since the previous op on this tape was recorded (ops run back to back, so
+     * that is the op's own compute); its backward time is that of its backward function.
+     */
+    public static final class Profile {
+        private final java.util.Map<String, long[]> ops = new java.util.TreeMap<>();
+        private long last = System.nanoTime();
+
+        /** Starts the forward clock now (call right before the first op of a step). */
+        public void mark() { last = System.nanoTime(); }
+
+        void forward(String op) {
+            long now = System.nanoTime();
+            ops.computeIfAbsent(op, o -> new long[3])[0] += now - last;
+            ops.get(op)[2]++;
+            last = now;
+        }
+
+        void backward(String op, long nanos) {
+            ops.computeIfAbsent(op, o -> new long[3])[1] += nanos;
+        }
+
+        /** Op name -> {forward nanos, backward nanos, forward calls}, by name. */
+        public java.util.Map<String, long[]> ops() { return java.util.Collections.unmodifiableMap(ops); }
+    }
+
+    private Profile profile;
+
+    /** Starts attributing time to ops in {@code p} (null stops). */
+    public Tape profile(Profile p) {
+        this.profile = p;
+        if (p != null) p.mark();
+        return this;
+    }
+
     /** Drops every recorded node (after an aborted step, or to release activations without a backward). */
     public void clear() {
         nodes.clear();
@@ -85,6 +123,7 @@ public final class Tape {
         boolean needs = false;
         if (isRecording()) for (Var v : inputs) if (v != null && v.requiresGrad()) needs = true;
         Var v = new Var(out, false, needs, null);
+        if (profile != null) profile.forward(op);
         if (needs) nodes.add(new Node(op, v, backward));
         return v;
     }
@@ -165,7 +204,12 @@ public final class Tape {
                 nodes.set(i, null); // the node's closure (and the activations it saved) can go once it has run
                 Tensor dy = n.out().grad;
                 if (dy == null) continue; // nothing flowed here
-                n.backward().apply(dy);
+                if (profile == null) n.backward().apply(dy);
+                else {
+                    long t0 = System.nanoTime();
+                    n.backward().apply(dy);
+                    profile.backward(n.op(), System.nanoTime() - t0);
+                }
                 if (!n.out().retainsGrad()) n.out().zeroGrad();
             }
         } finally {

@@ -29,6 +29,7 @@ import picocli.CommandLine.Spec;
                 BenchOpenCommand.class,
                 BenchForwardCommand.class,
                 BenchPruneCommand.class,
+                BenchTrainCommand.class,
         })
 public final class BenchCommand implements Callable<Integer> {
     @Mixin CommonOptions common;

@@ -41,6 +41,40 @@ public interface Kernels extends AutoCloseable {
      */
     Tensor attention(Tensor q, Tensor k, Tensor v, float scale, boolean causal);
 
+    /**
+     * Gradients of {@link #attention} from dOut = d loss / d out [B, T, H, D]: {dq [B, T, H, D], dk [B, S, Hkv, D],
+     * dv [B, S, Hkv, D]}, key and value gradients summed over the query heads that share them. The probabilities are
+     * recomputed from q and k, so training keeps no [T, S] matrix alive between forward and backward. This default
+     * (the oracle, and what backends without a fused kernel run) regroups q as [B, Hkv, G*T, D], the G query heads of
+     * a kv head stacked, so that one batched product per term both computes the query gradients and sums the key and
+     * value gradients over the group: P = softmax(q k^T scale), dV = P^T dO, dP = dO V^T, dS = P (dP - rowsum(dP P)) scale,
+     * dQ = dS K, dK = dS^T Q.
+     */
+    default Tensor[] attentionBackward(Tensor q, Tensor k, Tensor v, Tensor dOut, float scale, boolean causal) {
+        AttentionShape s = AttentionShape.of(q, k, v);
+        Shapes.requireSame("attention backward: gradient of the output vs q", q.shape(), dOut.shape());
+        int b = s.b(), t = s.t(), h = s.h(), d = s.d(), len = s.s(), hkv = s.hkv(), g = s.group();
+        Tensor qg = q.permute(0, 2, 1, 3).reshape(b, hkv, g * t, d);                // [B, Hkv, G*T, D]
+        Tensor kh = k.permute(0, 2, 1, 3), vh = v.permute(0, 2, 1, 3);             // [B, Hkv, S, D]
+        Tensor scores = scale(matmul(qg, kh.t()), scale);                           // [B, Hkv, G*T, S]
+        if (causal) {
+            // row g*T + i of the grouped scores is query i: it sees keys up to S - T + i
+            float[] m = new float[Math.multiplyExact(t, len)];
+            for (int i = 0; i < t; i++)
+                for (int j = len - t + i + 1; j < len; j++) m[i * len + j] = 1f;
+            Tensor mask = Tensor.of(m, t, len).unsqueeze(0).expand(g, t, len).reshape(g * t, len);
+            scores = maskedFill(scores, mask, Float.NEGATIVE_INFINITY);
+        }
+        Tensor p = softmax(scores);
+        Tensor dOutG = dOut.permute(0, 2, 1, 3).reshape(b, hkv, g * t, d);          // [B, Hkv, G*T, D]
+        Tensor dv = matmul(p.t(), dOutG).permute(0, 2, 1, 3).contiguous();
+        Tensor dp = matmul(dOutG, vh.t());                                          // [B, Hkv, G*T, S]
+        Tensor ds = scale(mul(p, sub(dp, sum(mul(dp, p), -1, true))), scale);
+        Tensor dq = matmul(ds, kh).view(b, hkv, g, t, d).reshape(b, h, t, d).permute(0, 2, 1, 3).contiguous();
+        Tensor dk = matmul(ds.t(), qg).permute(0, 2, 1, 3).contiguous();
+        return new Tensor[] {dq, dk, dv};
+    }
+
     // ---------------------------------------------------------------- elementwise
 
     /** a op b with numpy broadcasting. */
@@ -53,6 +87,19 @@ public interface Kernels extends AutoCloseable {
 
     /** silu(gate) * up, the SwiGLU product of Llama's MLP; shapes equal. */
     Tensor swiglu(Tensor gate, Tensor up);
+
+    /**
+     * Gradients of {@link #swiglu} from dy: {d gate = dy up silu'(gate), d up = dy silu(gate)}, with
+     * silu'(g) = s + silu(g) (1 - s), s = sigmoid(g). Training's MLP backward in one pass over the three inputs; this
+     * default composes elementwise ops (the oracle).
+     */
+    default Tensor[] swigluBackward(Tensor gate, Tensor up, Tensor dy) {
+        Shapes.requireSame("swiglu backward: gate vs up", gate.shape(), up.shape());
+        Shapes.requireSame("swiglu backward: gradient vs gate", gate.shape(), dy.shape());
+        Tensor s = unary(UnaryOp.SIGMOID, gate), silu = unary(UnaryOp.SILU, gate);
+        Tensor siluGrad = add(s, mul(silu, scalarOp(BinaryOp.ADD, unary(UnaryOp.NEG, s), 1f)));
+        return new Tensor[] {mul(mul(dy, up), siluGrad), mul(dy, silu)};
+    }
 
     /** Where mask (broadcast to a) is non-zero, {@code value}; elsewhere a. */
     Tensor maskedFill(Tensor a, Tensor mask, float value);
@@ -79,6 +126,26 @@ public interface Kernels extends AutoCloseable {
 
     /** x / sqrt(mean(x^2) + eps) * weight over the last dim (weight [C] or null), computed in F32 as Llama does. */
     Tensor rmsNorm(Tensor x, Tensor weight, float eps);
+
+    /**
+     * Gradients of {@link #rmsNorm} from dy: {dx, d weight} (d weight null when weight is null). With r = 1/sqrt(mean(x^2) + eps),
+     * xhat = x r and g = dy weight: dx = r (g - xhat mean(g xhat)) per row, d weight = the sum over rows of dy xhat. This
+     * default composes ops (the oracle); fast backends do it in one pass per row.
+     */
+    default Tensor[] rmsNormBackward(Tensor x, Tensor weight, Tensor dy, float eps) {
+        ScalarKernels.checkNormParam("rmsNorm backward", x, weight);
+        Shapes.requireSame("rmsNorm backward: gradient vs input", x.shape(), dy.shape());
+        Tensor r = unary(UnaryOp.RSQRT, scalarOp(BinaryOp.ADD, mean(unary(UnaryOp.SQUARE, x), -1, true), eps)); // [..., 1]
+        Tensor xhat = mul(x, r);
+        Tensor dw = null;
+        if (weight != null) {
+            dw = mul(dy, xhat);
+            while (dw.rank() > 1) dw = sum(dw, 0, false);                                                     // [C]
+        }
+        Tensor g = weight == null ? dy : mul(dy, weight);                                                     // dL/dxhat
+        Tensor proj = mean(mul(g, xhat), -1, true);                                                           // [..., 1]
+        return new Tensor[] {mul(r, sub(g, mul(xhat, proj))), dw};
+    }
 
     /** (x - mean) / sqrt(var + eps) * weight + bias over the last dim (biased variance; weight, bias may be null). */
     Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps);

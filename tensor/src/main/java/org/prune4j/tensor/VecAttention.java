@@ -6,6 +6,7 @@ import static org.prune4j.tensor.VecMath.L;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import org.prune4j.tensor.AttentionBlocks.Operand;
 
 /**
  * Fused causal attention with grouped key/value heads: q [B, T, H, D], k and v [B, S, Hkv, D] -> [B, T, H, D].
@@ -16,6 +17,10 @@ import jdk.incubator.vector.VectorOperators;
  * V are read once per kv head, not once per query head: what matters for decoding (T = 1, long S), which is
  * memory-bound. q, k and v are read in place through their strides (a KV cache narrowed to S positions is
  * not copied); only storage that is not a float array, or a head dim that is not contiguous, is copied first.
+ *
+ * <p>With many query rows per kv head (prefill, training) the unit copies its rows, keys and values into buffers
+ * padded to whole vectors first ({@link #blocked}), so its products run on full vectors whatever the head dim.
+ * The backward of this op is {@link VecAttentionGrad}.
  */
 final class VecAttention {
     private VecAttention() {}
@@ -24,18 +29,6 @@ final class VecAttention {
     private static final int ROWS = 64;
     /** Calls with at least this many query rows per kv head and block transpose key blocks (prefill); fewer use dot products (decode). */
     private static final int PACKED_ROWS = 16;
-
-    /** A [B, N, Heads, D] operand with a contiguous head dim: element (b, n, h, 0) is at at(b, n, h). */
-    private record Operand(float[] a, long off, long sb, long sn, long sh) {
-        static Operand of(Tensor x) {
-            if (!(x.storage() instanceof ArrayStorage) || (x.size(3) > 1 && x.stride(3) != 1)) x = x.copy();
-            return new Operand(x.array(), x.offset(), x.stride(0), x.stride(1), x.stride(2));
-        }
-
-        int at(int b, int n, int h) {
-            return (int) (off + b * sb + n * sn + h * sh);
-        }
-    }
 
     static Tensor attention(int threads, Tensor q, Tensor k, Tensor v, float scale, boolean causal) {
         AttentionShape s = AttentionShape.of(q, k, v);
@@ -51,6 +44,10 @@ final class VecAttention {
         boolean packed = group * tPerUnit >= PACKED_ROWS;
         int gBlocks = group / gPerUnit;
         long units = (long) s.b() * s.hkv() * gBlocks * tBlocks;
+        if (packed) {
+            blocked(threads, s, qo, ko, vo, scale, causal, tPerUnit, tBlocks, out);
+            return Tensor.of(out, q.shape());
+        }
         Parallel.forRange(threads, units, 1, (from, to) -> {
             float[] scores = new float[gPerUnit * tPerUnit * s.s()];
             int[] rowQ = new int[gPerUnit * tPerUnit], rowOut = new int[rowQ.length], visible = new int[rowQ.length];
@@ -70,17 +67,62 @@ final class VecAttention {
                         maxVisible = Math.max(maxVisible, visible[rows]);
                         rows++;
                     }
-                unit(qo.a, rowQ, ko, vo, b, kvh, s.d(), s.s(), rows, visible, maxVisible, scale, packed, scores, out, rowOut);
+                unit(qo.a(), rowQ, ko, vo, b, kvh, s.d(), s.s(), rows, visible, maxVisible, scale, scores, out, rowOut);
             }
         });
         return Tensor.of(out, q.shape());
     }
 
+    /**
+     * Prefill and training: a unit is one batch row, one kv head and a block of positions with every query head of the
+     * group. Its query rows, keys (transposed) and values are first copied into buffers padded to whole vectors, so the
+     * products ({@link AttentionBlocks}) run on full vectors whatever the head dim.
+     */
+    private static void blocked(int threads, AttentionShape s, Operand qo, Operand ko, Operand vo, float scale, boolean causal,
+                                int tPerUnit, int tBlocks, float[] out) {
+        long units = (long) s.b() * s.hkv() * tBlocks;
+        int group = s.group(), d = s.d(), dp = AttentionBlocks.pad(d), sp = AttentionBlocks.pad(s.s()), maxRows = group * tPerUnit;
+        Parallel.forRange(threads, units, 1, (from, to) -> {
+            float[] qs = new float[maxRows * dp], kt = new float[d * sp], vs = new float[s.s() * dp];
+            float[] scores = new float[maxRows * sp], ob = new float[maxRows * dp], inv = new float[maxRows];
+            int[] visible = new int[maxRows];
+            for (long u = from; u < to; u++) {
+                // causal blocks late in the sequence see more keys: pair first with last so chunks get even work
+                long tb = u % tBlocks, rest = u / tBlocks;
+                int tBlock = (int) (causal ? (tb % 2 == 0 ? tb / 2 : tBlocks - 1 - tb / 2) : tb);
+                int kvh = (int) (rest % s.hkv()), b = (int) (rest / s.hkv());
+                int t0 = tBlock * tPerUnit, t1 = Math.min(s.t(), t0 + tPerUnit);
+                int rows = 0;
+                for (int t = t0; t < t1; t++)
+                    for (int g = 0; g < group; g++) {
+                        System.arraycopy(qo.a(), qo.at(b, t, kvh * group + g), qs, rows * dp, d);
+                        java.util.Arrays.fill(qs, rows * dp + d, rows * dp + dp, 0f);
+                        visible[rows++] = causal ? s.s() - s.t() + t + 1 : s.s();
+                    }
+                int keys = visible[rows - 1];
+                AttentionBlocks.gatherTransposed(ko, b, kvh, keys, d, kt, sp);
+                AttentionBlocks.gatherRows(vo, b, kvh, keys, d, dp, vs);
+                AttentionBlocks.timesTransposed(qs, dp, rows, kt, sp, d, visible, scale, scores, sp);
+                // softmax numerators e^(s - max) over each row's visible keys, zero up to the last row's keys
+                for (int r = 0; r < rows; r++) {
+                    int o = r * sp;
+                    float max = VecMath.max(scores, o, visible[r]);
+                    inv[r] = 1f / VecSoftmax.expShiftedInto(scores, o, max, scores, o, visible[r]);
+                    java.util.Arrays.fill(scores, o + visible[r], o + keys, 0f);
+                }
+                AttentionBlocks.times(scores, sp, rows, visible, vs, dp, inv, ob);
+                int r = 0;
+                for (int t = t0; t < t1; t++)
+                    for (int g = 0; g < group; g++, r++)
+                        System.arraycopy(ob, r * dp, out, ((b * s.t() + t) * s.h() + kvh * group + g) * d, d);
+            }
+        });
+    }
+
     /** Attention of {@code rows} query rows against one kv head; normalised results land in out at rowOut[r]. */
     private static void unit(float[] qa, int[] rowQ, Operand k, Operand v, int b, int kvh, int d, int sLen, int rows,
-                             int[] visible, int maxVisible, float scale, boolean packed, float[] scores, float[] out, int[] rowOut) {
-        if (packed) scoresPacked(qa, rowQ, k, b, kvh, d, sLen, rows, visible, maxVisible, scale, scores);
-        else scoresByDot(qa, rowQ, k, b, kvh, d, sLen, rows, visible, maxVisible, scale, scores);
+                             int[] visible, int maxVisible, float scale, float[] scores, float[] out, int[] rowOut) {
+        scoresByDot(qa, rowQ, k, b, kvh, d, sLen, rows, visible, maxVisible, scale, scores);
         // softmax numerators e^(s - max) per row over its visible keys, zero beyond (the weighted sum runs to maxVisible)
         float[] inv = new float[rows];
         for (int r = 0; r < rows; r++) {
@@ -109,50 +151,9 @@ final class VecAttention {
             int kj = k.at(b, j, kvh);
             int r = 0;
             for (; r + 4 <= rows && visible[r] > j; r += 4)
-                dot4(qa, rowQ[r], rowQ[r + 1], rowQ[r + 2], rowQ[r + 3], k.a, kj, d, scale, scores, r * sLen + j, sLen);
+                dot4(qa, rowQ[r], rowQ[r + 1], rowQ[r + 2], rowQ[r + 3], k.a(), kj, d, scale, scores, r * sLen + j, sLen);
             for (; r < rows; r++)
-                if (visible[r] > j) scores[r * sLen + j] = dot1(qa, rowQ[r], k.a, kj, d) * scale;
-        }
-    }
-
-    /**
-     * scores[r, j0..j0+L) for L keys at once: the key block is transposed into kt [D, L] (once for all rows), then
-     * each row is L lanes of accumulators fed by one broadcast q_r[i] per i: no horizontal sums at all. Entries past
-     * a row's visible keys are computed too and ignored (the softmax stops at visible[r]).
-     */
-    private static void scoresPacked(float[] qa, int[] rowQ, Operand k, int b, int kvh, int d, int sLen, int rows,
-                                     int[] visible, int maxVisible, float scale, float[] scores) {
-        float[] kt = new float[d * L];
-        for (int j0 = 0; j0 < maxVisible; j0 += L) {
-            int w = Math.min(L, maxVisible - j0);
-            for (int jj = 0; jj < w; jj++) {
-                int kj = k.at(b, j0 + jj, kvh);
-                for (int i = 0; i < d; i++) kt[i * L + jj] = k.a[kj + i];
-            }
-            VectorMask<Float> m = F.indexInRange(0, w);
-            int r = 0;
-            for (; r + 4 <= rows; r += 4) {
-                if (visible[r + 3] <= j0) continue; // none of the four sees this block
-                int q0 = rowQ[r], q1 = rowQ[r + 1], q2 = rowQ[r + 2], q3 = rowQ[r + 3];
-                FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-                for (int i = 0; i < d; i++) {
-                    FloatVector kv = FloatVector.fromArray(F, kt, i * L);
-                    a0 = kv.fma(FloatVector.broadcast(F, qa[q0 + i]), a0);
-                    a1 = kv.fma(FloatVector.broadcast(F, qa[q1 + i]), a1);
-                    a2 = kv.fma(FloatVector.broadcast(F, qa[q2 + i]), a2);
-                    a3 = kv.fma(FloatVector.broadcast(F, qa[q3 + i]), a3);
-                }
-                a0.mul(scale).intoArray(scores, r * sLen + j0, m);
-                a1.mul(scale).intoArray(scores, (r + 1) * sLen + j0, m);
-                a2.mul(scale).intoArray(scores, (r + 2) * sLen + j0, m);
-                a3.mul(scale).intoArray(scores, (r + 3) * sLen + j0, m);
-            }
-            for (; r < rows; r++) {
-                if (visible[r] <= j0) continue;
-                FloatVector a0 = FloatVector.zero(F);
-                for (int i = 0; i < d; i++) a0 = FloatVector.fromArray(F, kt, i * L).fma(FloatVector.broadcast(F, qa[rowQ[r] + i]), a0);
-                a0.mul(scale).intoArray(scores, r * sLen + j0, m);
-            }
+                if (visible[r] > j) scores[r * sLen + j] = dot1(qa, rowQ[r], k.a(), kj, d) * scale;
         }
     }
 
@@ -165,7 +166,7 @@ final class VecAttention {
         VectorMask<Float> m0 = F.indexInRange(c, d), m1 = F.indexInRange(c + L, d);
         VectorMask<Float> m2 = F.indexInRange(c + 2 * L, d), m3 = F.indexInRange(c + 3 * L, d);
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-        float[] va = v.a;
+        float[] va = v.a();
         for (int j = 0; j < keys; j++) {
             int vj = v.at(b, j, kvh) + c;
             FloatVector x0 = FloatVector.broadcast(F, w[w0 + j]), x1 = FloatVector.broadcast(F, w[w1 + j]);

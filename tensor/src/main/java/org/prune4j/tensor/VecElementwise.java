@@ -314,6 +314,35 @@ final class VecElementwise {
         return Tensor.of(out, gate.shape());
     }
 
+    /** {d gate, d up} of silu(gate) * up from dy, one pass: s = sigmoid(g), d up = dy g s, d gate = dy u (s + g s (1 - s)). */
+    static Tensor[] swigluBackward(int threads, Tensor gate, Tensor up, Tensor dy) {
+        Shapes.requireSame("swiglu backward: gate vs up", gate.shape(), up.shape());
+        Shapes.requireSame("swiglu backward: gradient vs gate", gate.shape(), dy.shape());
+        Tensor g = gate.toF32(), u = up.toF32(), d = dy.toF32();
+        float[] gx = g.array(), ux = u.array(), dx = d.array();
+        int go = (int) g.offset(), uo = (int) u.offset(), dof = (int) d.offset();
+        float[] dGate = new float[Shapes.checkedArrayLength(gate.shape())], dUp = new float[dGate.length];
+        Parallel.forRange(threads, dGate.length, Broadcast.GRAIN, (from, to) -> {
+            int i = (int) from, n = (int) to;
+            for (int bound = (int) from + F.loopBound(n - (int) from); i < bound; i += L) {
+                FloatVector gv = FloatVector.fromArray(F, gx, go + i), dv = FloatVector.fromArray(F, dx, dof + i);
+                FloatVector s = VecMath.sigmoid(gv), silu = gv.mul(s);
+                dv.mul(silu).intoArray(dUp, i);
+                FloatVector siluGrad = s.add(silu.mul(s.neg().add(1f)));
+                dv.mul(FloatVector.fromArray(F, ux, uo + i)).mul(siluGrad).intoArray(dGate, i);
+            }
+            if (i < n) { // the same arithmetic on the last partial vector
+                VectorMask<Float> m = F.indexInRange(i, n);
+                FloatVector gv = FloatVector.fromArray(F, gx, go + i, m), dv = FloatVector.fromArray(F, dx, dof + i, m);
+                FloatVector s = VecMath.sigmoid(gv), silu = gv.mul(s);
+                dv.mul(silu).intoArray(dUp, i, m);
+                FloatVector siluGrad = s.add(silu.mul(s.neg().add(1f)));
+                dv.mul(FloatVector.fromArray(F, ux, uo + i, m)).mul(siluGrad).intoArray(dGate, i, m);
+            }
+        });
+        return new Tensor[] {Tensor.of(dGate, gate.shape()), Tensor.of(dUp, gate.shape())};
+    }
+
     static Tensor maskedFill(int threads, Tensor a, Tensor mask, float value) {
         int[] shape = Shapes.broadcast(a.shape(), mask.shape());
         if (!Arrays.equals(shape, a.shape()))

@@ -34,6 +34,64 @@ final class VecNorm {
         return Tensor.of(out, x.shape());
     }
 
+    /**
+     * {dx, d weight} of rmsNorm from dy, one pass per row: r = 1/sqrt(mean(x^2) + eps) as the forward takes it,
+     * g = dy w, dx = r (g - x r mean(g x r)); d weight sums dy x r over rows. Rows go in fixed chunks (of the shape, not
+     * the thread count) with one partial d weight each, added in chunk order: the same bits on any number of threads.
+     */
+    static Tensor[] rmsNormBackward(int threads, Tensor x, Tensor weight, Tensor dy, float eps) {
+        ScalarKernels.checkNormParam("rmsNorm backward", x, weight);
+        Shapes.requireSame("rmsNorm backward: gradient vs input", x.shape(), dy.shape());
+        float[] dx = new float[Shapes.checkedArrayLength(x.shape())]; // [.., C]
+        int c = x.rank() == 0 ? 1 : x.size(-1);
+        float[] dw = weight == null ? null : new float[c];
+        Tensor[] result = {Tensor.of(dx, x.shape()), dw == null ? null : Tensor.of(dw, c)};
+        if (dx.length == 0) return result;
+        Tensor xd = x.toF32(), dd = dy.toF32();
+        float[] xa = xd.array(), da = dd.array();
+        int xo = (int) xd.offset(), dof = (int) dd.offset();
+        float[] w = weight == null ? ones(c) : weight.toFloatArray(); // [C]
+        int rows = dx.length / c, chunkRows = (int) Math.max(1, Broadcast.GRAIN / c), chunks = (rows + chunkRows - 1) / chunkRows;
+        float[][] partial = new float[dw == null ? 0 : chunks][];
+        Parallel.forRange(threads, chunks, 1, (from, to) -> {
+            float[] g = new float[c];
+            for (int ch = (int) from; ch < to; ch++) {
+                float[] pw = dw == null ? null : (partial[ch] = new float[c]);
+                for (int r = ch * chunkRows, end = Math.min(rows, r + chunkRows); r < end; r++) {
+                    int src = xo + r * c, ds = dof + r * c, dst = r * c;
+                    float inv = (float) (1.0 / Math.sqrt((double) VecMath.sumSquares(xa, src, c) / c + eps));
+                    FloatVector acc = FloatVector.zero(F);
+                    int i = 0;
+                    for (int bound = F.loopBound(c); i < bound; i += L) {
+                        FloatVector dv = FloatVector.fromArray(F, da, ds + i), xh = FloatVector.fromArray(F, xa, src + i).mul(inv);
+                        FloatVector gv = dv.mul(FloatVector.fromArray(F, w, i));
+                        gv.intoArray(g, i);
+                        acc = gv.fma(xh, acc);
+                        if (pw != null) dv.fma(xh, FloatVector.fromArray(F, pw, i)).intoArray(pw, i);
+                    }
+                    float dot = Lanes.sum(acc);
+                    for (; i < c; i++) {
+                        float xh = xa[src + i] * inv, gi = da[ds + i] * w[i];
+                        g[i] = gi;
+                        dot = Math.fma(gi, xh, dot);
+                        if (pw != null) pw[i] = Math.fma(da[ds + i], xh, pw[i]);
+                    }
+                    float proj = dot / c;
+                    i = 0;
+                    for (int bound = F.loopBound(c); i < bound; i += L) {
+                        FloatVector xh = FloatVector.fromArray(F, xa, src + i).mul(inv);
+                        FloatVector.fromArray(F, g, i).sub(xh.mul(proj)).mul(inv).intoArray(dx, dst + i);
+                    }
+                    for (; i < c; i++) dx[dst + i] = (g[i] - xa[src + i] * inv * proj) * inv;
+                }
+            }
+        });
+        if (dw != null)
+            for (float[] pw : partial)
+                for (int i = 0; i < c; i++) dw[i] += pw[i];
+        return result;
+    }
+
     static Tensor layerNorm(int threads, Tensor x, Tensor weight, Tensor bias, float eps) {
         ScalarKernels.checkNormParam("layerNorm", x, weight);
         ScalarKernels.checkNormParam("layerNorm", x, bias);

@@ -29,12 +29,16 @@ public final class VectorKernels implements Kernels {
     @Override public Tensor matmul(Tensor a, Tensor b) { return org.prune4j.tensor.gemm.Matmul.matmul(a, b, threads); }
     @Override public Tensor linear(Tensor x, Tensor w, Tensor bias) { return org.prune4j.tensor.gemm.Matmul.linear(x, w, bias, threads); }
     @Override public Tensor attention(Tensor q, Tensor k, Tensor v, float scale, boolean causal) { return VecAttention.attention(threads, q, k, v, scale, causal); }
+    @Override public Tensor[] attentionBackward(Tensor q, Tensor k, Tensor v, Tensor dOut, float scale, boolean causal) {
+        return VecAttentionGrad.backward(threads, q, k, v, dOut, scale, causal);
+    }
 
     // elementwise: VecElementwise
     @Override public Tensor binary(BinaryOp op, Tensor a, Tensor b) { return VecElementwise.binary(threads, op, a, b); }
     @Override public Tensor scalarOp(BinaryOp op, Tensor a, float s) { return VecElementwise.scalarOp(threads, op, a, s); }
     @Override public Tensor unary(UnaryOp op, Tensor a) { return VecElementwise.unary(threads, op, a); }
     @Override public Tensor swiglu(Tensor gate, Tensor up) { return VecElementwise.swiglu(threads, gate, up); }
+    @Override public Tensor[] swigluBackward(Tensor gate, Tensor up, Tensor dy) { return VecElementwise.swigluBackward(threads, gate, up, dy); }
     @Override public Tensor maskedFill(Tensor a, Tensor mask, float value) { return VecElementwise.maskedFill(threads, a, mask, value); }
     @Override public Tensor where(Tensor cond, Tensor a, Tensor b) { return VecElementwise.where(threads, cond, a, b); }
     @Override public void addInPlace(Tensor dst, Tensor src) { VecElementwise.addInPlace(threads, dst, src); }
@@ -45,6 +49,7 @@ public final class VectorKernels implements Kernels {
     @Override public Tensor softmax(Tensor a) { return VecSoftmax.softmax(threads, a, false); }
     @Override public Tensor logSoftmax(Tensor a) { return VecSoftmax.softmax(threads, a, true); }
     @Override public Tensor rmsNorm(Tensor x, Tensor weight, float eps) { return VecNorm.rmsNorm(threads, x, weight, eps); }
+    @Override public Tensor[] rmsNormBackward(Tensor x, Tensor weight, Tensor dy, float eps) { return VecNorm.rmsNormBackward(threads, x, weight, dy, eps); }
     @Override public Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps) { return VecNorm.layerNorm(threads, x, weight, bias, eps); }
     @Override public Tensor rope(Tensor x, Tensor cos, Tensor sin, boolean interleaved) { return VecRope.rope(threads, x, cos, sin, interleaved); }
 

@@ -274,6 +274,9 @@ public final class LlamaModel {
         return head(tape, h);
     }
 
+    /** Target id that the loss skips (PyTorch's ignore_index default); token ids are never negative. */
+    private static final int IGNORE = -100;
+
     /**
      * Mean next-token cross-entropy: position t predicts token t+1 of each row (T-1 predictions per row), the
      * loss Hugging Face computes with {@code labels = input_ids}.
@@ -282,10 +285,15 @@ public final class LlamaModel {
         int b = tokens.length, t = checkRect(tokens);
         if (t < 2) throw new IllegalArgumentException("a next-token loss needs sequences of at least 2 tokens, got " + t);
         Var logits = logits(tape, tokens, obs);                                          // [B, T, V]
-        Var pred = tape.reshape(tape.narrow(logits, 1, 0, t - 1), b * (t - 1), config.vocabSize());
-        int[] targets = new int[b * (t - 1)];
-        for (int i = 0; i < b; i++) System.arraycopy(tokens[i], 1, targets, i * (t - 1), t - 1);
-        return tape.crossEntropy(pred, targets, -100);
+        // every position's logits, the last of each row ignored (nothing follows it): the same rows, in the same order,
+        // as narrowing to T-1 positions, without copying the logits or their gradient
+        Var pred = tape.reshape(logits, b * t, config.vocabSize());
+        int[] targets = new int[b * t];
+        for (int i = 0; i < b; i++) {
+            System.arraycopy(tokens[i], 1, targets, i * t, t - 1);
+            targets[i * t + t - 1] = IGNORE;
+        }
+        return tape.crossEntropy(pred, targets, IGNORE);
     }
 
     // ------------------------------------------------------------------ inference (Tensor in, Tensor out)
