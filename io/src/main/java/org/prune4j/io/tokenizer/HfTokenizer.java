@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ForkJoinPool;
+import java.util.stream.IntStream;
 import java.util.Map;
 import org.prune4j.io.json.Json;
 import org.prune4j.io.json.JsonException;
@@ -236,7 +238,28 @@ public final class HfTokenizer implements Tokenizer {
         }
         words.clear();
         preTokenizer.apply(s, words);
-        for (Segment w : words) model.tokenize(w, cache, out);
+        if (words.size() >= parallelWords) tokenizeInParallel(words, out);
+        else for (Segment w : words) model.tokenize(w, cache, out);
+    }
+
+    /** Below this many pre-tokenized words a segment is encoded on the calling thread alone (tests raise it to compare). */
+    static int parallelWords = 1 << 14;
+
+    /**
+     * Words are independent once pre-tokenized, so a long text (a whole corpus file) is encoded in contiguous chunks of
+     * words on the common pool, each thread with its own word cache, and the chunks' ids are joined in order: the
+     * result is the same ids as the sequential loop.
+     */
+    private void tokenizeInParallel(List<Segment> words, IdSink out) {
+        int chunks = Math.max(1, Math.min(ForkJoinPool.getCommonPoolParallelism() + 1, words.size() / 4096));
+        List<int[]> parts = IntStream.range(0, chunks).parallel().mapToObj(c -> {
+            List<Segment> mine = words.subList(words.size() * c / chunks, words.size() * (c + 1) / chunks);
+            IdSink ids = new IdSink(mine.size() * 2);
+            WordCache cache = model.cache();
+            for (Segment w : mine) model.tokenize(w, cache, ids);
+            return ids.toArray();
+        }).toList();
+        for (int[] p : parts) out.addAll(p);
     }
 
     // ------------------------------------------------------------------ decoding

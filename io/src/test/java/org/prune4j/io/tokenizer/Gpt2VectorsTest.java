@@ -41,4 +41,23 @@ class Gpt2VectorsTest {
         assertFalse(tok.addsBos(), "GPT-2's ByteLevel post-processor adds nothing");
         assertEquals(50256, tok.eosId());
     }
+
+    /** A whole corpus file goes through the parallel path (chunks of pre-tokenized words); its ids equal the sequential encoding. */
+    @Test
+    void parallelEncodingOfALongTextEqualsSequential() throws Exception {
+        Assumptions.assumeTrue(SharedData.root().isPresent(), SharedData.MISSING);
+        Path root = SharedData.root().get();
+        Tokenizer tok = Tokenizers.load(root.resolve("data/tokenizers/gpt2/tokenizer.json"));
+        String text = Files.readString(root.resolve("data/text/wikitext2-valid.txt"));
+        int saved = HfTokenizer.parallelWords;
+        int[] sequential;
+        try {
+            HfTokenizer.parallelWords = Integer.MAX_VALUE;
+            sequential = tok.encode(text);
+        } finally {
+            HfTokenizer.parallelWords = saved;
+        }
+        assertTrue(sequential.length > 10 * HfTokenizer.parallelWords, "the text is long enough to take the parallel path");
+        assertArrayEquals(sequential, tok.encode(text));
+    }
 }
