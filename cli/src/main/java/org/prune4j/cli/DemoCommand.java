@@ -66,9 +66,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the corpus, the model's initialisation, training and random windows (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--steps", defaultValue = "150", description = "Built-in model: training steps (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", defaultValue = "120", description = "Built-in model: training steps (default: ${DEFAULT-VALUE}).")
     int steps;
-    @Option(names = "--hidden", defaultValue = "128", description = "Built-in model: hidden size (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--hidden", defaultValue = "256", description = "Built-in model: hidden size (default: ${DEFAULT-VALUE}).")
     int hidden;
     @Option(names = "--layers", defaultValue = "4", description = "Built-in model: decoder layers (default: ${DEFAULT-VALUE}).")
     int layers;
