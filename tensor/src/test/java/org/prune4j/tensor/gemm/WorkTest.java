@@ -30,6 +30,34 @@ class WorkTest {
     }
 
     @Test
+    void concurrentCallersBackToBackEachSeeTheirOwnItems() throws Exception {
+        // helpers spin between jobs and take seats of whichever job is open: callers on other threads must still
+        // get every one of their items exactly once, also when jobs follow each other within the spin window
+        int callers = 4, rounds = 300;
+        Thread[] ts = new Thread[callers];
+        Throwable[] failure = new Throwable[1];
+        for (int c = 0; c < callers; c++) {
+            int items = 7 + 13 * c;
+            ts[c] = new Thread(() -> {
+                try {
+                    for (int r = 0; r < rounds; r++) {
+                        AtomicIntegerArray seen = new AtomicIntegerArray(items);
+                        Work.forEach(3, items, seen::incrementAndGet);
+                        for (int i = 0; i < items; i++) assertEquals(1, seen.get(i), "item " + i + " of " + items + ", round " + r);
+                    }
+                } catch (Throwable t) {
+                    synchronized (failure) {
+                        if (failure[0] == null) failure[0] = t;
+                    }
+                }
+            });
+            ts[c].start();
+        }
+        for (Thread t : ts) t.join();
+        if (failure[0] != null) throw new AssertionError(failure[0]);
+    }
+
+    @Test
     void nestedProductsOnPoolThreadsFinish() {
         // products inside items (as attention over heads would do) share the pool with their callers
         Tensor a = Tensor.randn(1, 1f, 40, 70), b = Tensor.randn(2, 1f, 70, 90);
