@@ -3,9 +3,7 @@ package org.prune4j.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,22 +24,6 @@ import org.prune4j.tensor.Tensor;
 class InfoCommandE2ETest {
     @TempDir Path dir;
 
-    record Result(int code, String out, String err) {}
-
-    static synchronized Result run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
     private static Map<String, Object> lastJson(String out) throws IOException {
         String[] lines = out.strip().split("\n");
         return Json.parseObject(lines[lines.length - 1], true);
@@ -55,7 +37,7 @@ class InfoCommandE2ETest {
     @Test
     void describesStories260K() throws IOException {
         Path m = sharedModel("stories260K");
-        Result r = run("info", "--model", m.toString(), "--json");
+        Cli r = Cli.run("info", "--model", m.toString(), "--json");
         assertEquals(0, r.code(), r.err());
         Map<String, Object> j = lastJson(r.out());
         assertEquals("LlamaForCausalLM", j.get("architecture"));
@@ -72,14 +54,14 @@ class InfoCommandE2ETest {
         assertEquals(Map.of("num_attention_heads", 8L, "num_key_value_heads", 4L, "intermediate_size", 172L),
                 ((List<?>) j.get("layers")).get(4));
 
-        Result text = run("info", "--model", m.toString());
+        Cli text = Cli.run("info", "--model", m.toString());
         assertEquals(0, text.code(), text.err());
         assertTrue(text.out().contains("LlamaForCausalLM") && text.out().contains("260,032"), text.out());
     }
 
     @Test
     void bf16ModelReportsItsDtype() throws IOException {
-        Result r = run("info", "--model", sharedModel("tiny-qkvbias-bf16").toString(), "--json");
+        Cli r = Cli.run("info", "--model", sharedModel("tiny-qkvbias-bf16").toString(), "--json");
         assertEquals(0, r.code(), r.err());
         Map<String, Object> j = lastJson(r.out());
         assertEquals("Qwen2ForCausalLM", j.get("architecture"));
@@ -95,7 +77,7 @@ class InfoCommandE2ETest {
         Files.copy(src.resolve("config.json"), m.resolve("config.json"));
         byte[] good = Files.readAllBytes(src.resolve("model.safetensors"));
         Files.write(m.resolve("model.safetensors"), Arrays.copyOf(good, good.length - 100)); // truncated
-        Result r = run("info", "--model", m.toString());
+        Cli r = Cli.run("info", "--model", m.toString());
         assertEquals(1, r.code());
         String err = r.err().strip();
         assertEquals(1, err.lines().count(), err);
@@ -107,7 +89,7 @@ class InfoCommandE2ETest {
         int at = header.indexOf("\"shape\":[") + 9;
         bad[8 + at] = (byte) (bad[8 + at] == '9' ? '8' : '9');
         Files.write(m.resolve("model.safetensors"), bad);
-        Result r2 = run("info", "--model", m.toString(), "--json");
+        Cli r2 = Cli.run("info", "--model", m.toString(), "--json");
         assertEquals(1, r2.code());
         String err2 = r2.err().strip();
         assertEquals(1, err2.lines().count(), err2);
@@ -127,7 +109,7 @@ class InfoCommandE2ETest {
             keep.put("extra.thing", Tensor.zeros(2));
             SafeTensorsWriter.write(m.resolve("model.safetensors"), keep, null);
         }
-        Result r = run("info", "--model", m.toString(), "--json");
+        Cli r = Cli.run("info", "--model", m.toString(), "--json");
         assertEquals(0, r.code(), r.err());
         Map<String, Object> j = lastJson(r.out());
         assertEquals(List.of("model.layers.1.mlp.up_proj.weight"), j.get("missing_tensors"));
@@ -137,12 +119,12 @@ class InfoCommandE2ETest {
 
     @Test
     void missingFolderAndMissingCheckpoint() throws IOException {
-        Result r = run("info", "--model", dir.resolve("nope").toString());
+        Cli r = Cli.run("info", "--model", dir.resolve("nope").toString());
         assertEquals(1, r.code());
         assertTrue(r.err().contains("nope"), r.err());
         Files.writeString(dir.resolve("config.json"), "{\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":8,\"intermediate_size\":8,"
                 + "\"num_hidden_layers\":1,\"num_attention_heads\":2,\"vocab_size\":4}");
-        Result r2 = run("info", "--model", dir.toString());
+        Cli r2 = Cli.run("info", "--model", dir.toString());
         assertEquals(1, r2.code());
         assertTrue(r2.err().strip().lines().count() == 1 && r2.err().contains("model.safetensors"), r2.err());
     }
