@@ -295,9 +295,8 @@ public final class OpenCLKernels implements Kernels {
 
     @Override
     public Tensor maskedFill(Tensor a, Tensor mask, float value) {
-        int[] shape = Shapes.broadcast(a.shape(), mask.shape());
-        if (!Arrays.equals(shape, a.shape()))
-            throw new ShapeException("maskedFill: mask shape " + Shapes.str(mask.shape()) + " does not broadcast to " + Shapes.str(a.shape()));
+        Shapes.requireBroadcastsTo("maskedFill", mask.shape(), a.shape());
+        int[] shape = a.shape();
         return select(mask, Tensor.scalar(value), a, shape);
     }
 

@@ -105,9 +105,8 @@ public final class ScalarKernels implements Kernels {
 
     @Override
     public Tensor maskedFill(Tensor a, Tensor mask, float value) {
-        int[] shape = Shapes.broadcast(a.shape(), mask.shape());
-        if (!Arrays.equals(shape, a.shape()))
-            throw new ShapeException("maskedFill: mask shape " + Shapes.str(mask.shape()) + " does not broadcast to " + Shapes.str(a.shape()));
+        Shapes.requireBroadcastsTo("maskedFill", mask.shape(), a.shape());
+        int[] shape = a.shape();
         Tensor em = mask.expand(shape);
         float[] out = new float[Shapes.checkedArrayLength(shape)];
         for (int i = 0; i < out.length; i++) out[i] = em.getFlat(i) != 0 ? value : a.getFlat(i);

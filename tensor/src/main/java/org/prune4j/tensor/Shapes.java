@@ -71,6 +71,12 @@ public final class Shapes {
             throw new ShapeException(op + ": shapes " + str(a) + " and " + str(b) + " must be equal");
     }
 
+    /** Throws unless {@code mask} broadcasts to {@code target} without enlarging it (a mask never grows its tensor). */
+    public static void requireBroadcastsTo(String op, int[] mask, int[] target) {
+        if (!Arrays.equals(broadcast(target, mask), target))
+            throw new ShapeException(op + ": mask shape " + str(mask) + " does not broadcast to " + str(target));
+    }
+
     /** Int shape from a long element count, refusing anything that does not fit a Java array. */
     public static int checkedArrayLength(int[] shape) {
         long n = numel(shape);

@@ -344,9 +344,8 @@ final class VecElementwise {
     }
 
     static Tensor maskedFill(int threads, Tensor a, Tensor mask, float value) {
-        int[] shape = Shapes.broadcast(a.shape(), mask.shape());
-        if (!Arrays.equals(shape, a.shape()))
-            throw new ShapeException("maskedFill: mask shape " + Shapes.str(mask.shape()) + " does not broadcast to " + Shapes.str(a.shape()));
+        Shapes.requireBroadcastsTo("maskedFill", mask.shape(), a.shape());
+        int[] shape = a.shape();
         float[] out = new float[Shapes.checkedArrayLength(shape)];
         if (out.length == 0) return Tensor.of(out, shape);
         Broadcast p = Broadcast.of(shape, a, mask);
