@@ -416,15 +416,20 @@ public final class Tensor {
         int p = dstOffset;
         for (long done = 0; done < n; done += inner, p += inner) {
             Strided.load(storage, base, innerStride, inner, dst, p);
-            // advance the outer index (odometer over dims 0..last-1)
-            for (int d = last - 1; d >= 0; d--) {
-                idx[d]++;
-                base += strides[d];
-                if (idx[d] < shape[d]) break;
-                base -= (long) idx[d] * strides[d];
-                idx[d] = 0;
-            }
+            base = nextRow(idx, base, last);
         }
+    }
+
+    /** Advances the outer index {@code idx} (an odometer over dims 0..last-1) and returns the next row's storage offset. */
+    private long nextRow(int[] idx, long base, int last) {
+        for (int d = last - 1; d >= 0; d--) {
+            idx[d]++;
+            base += strides[d];
+            if (idx[d] < shape[d]) break;
+            base -= (long) idx[d] * strides[d];
+            idx[d] = 0;
+        }
+        return base;
     }
 
     /** Row-major copy of the values as a new float array. */
@@ -451,13 +456,7 @@ public final class Tensor {
         long base = offset;
         for (int p = 0; p < vals.length; p += inner) {
             Strided.store(storage, base, strides[last], inner, vals, p);
-            for (int d = last - 1; d >= 0; d--) {
-                idx[d]++;
-                base += strides[d];
-                if (idx[d] < shape[d]) break;
-                base -= (long) idx[d] * strides[d];
-                idx[d] = 0;
-            }
+            base = nextRow(idx, base, last);
         }
     }
 
