@@ -27,8 +27,9 @@ import picocli.CommandLine.Spec;
  * {@code PRUNE4J_JAVA_OPTS=-Xmx...} below the model's F32 size to show the heap never holds the model.
  */
 @Command(name = "prune", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Pruning throughput and memory on a synthetic Llama checkpoint (written to disk, pruned from the mapped file,",
-                "output streamed). Reports seconds per billion weights and peak resident memory against the heap limit."})
+        description = {"Pruning throughput and peak memory on a synthetic Llama checkpoint, pruned from its mapped file.",
+                "The checkpoint is written to disk first and the output streamed. Reports seconds per billion weights and",
+                "peak resident memory against the heap limit."})
 public final class BenchPruneCommand implements Callable<Integer> {
     @Mixin CommonOptions common;
     @Mixin DeviceOptions device;

@@ -39,8 +39,8 @@ import picocli.CommandLine.Spec;
  * it prints the same table for a real checkpoint.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Train a small model on a generated corpus (or take --model), prune it with magnitude, Wanda and SparseGPT",
-                "at 50% and 2:4, and print the perplexity of each on held-out text."})
+        description = {"Train a small Llama on a generated corpus (or take --model) and prune it six ways; print the table.",
+                "Methods magnitude, Wanda and SparseGPT at 50%% and 2:4, each evaluated by perplexity on held-out text."})
 public final class DemoCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin CommonOptions common;

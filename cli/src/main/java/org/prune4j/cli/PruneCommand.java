@@ -38,8 +38,8 @@ import picocli.CommandLine.Spec;
  * calibrated layer by layer, streamed from the memory-mapped input to a new model folder that appears atomically.
  */
 @Command(name = "prune", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Prune the linear layers of a Llama-family checkpoint (magnitude, Wanda or SparseGPT; unstructured or N:M)",
-                "and write a Hugging Face folder: config.json, model.safetensors, the tokenizer files.",
+        description = {"Prune the linear layers of a Llama-family checkpoint (magnitude, Wanda or SparseGPT; unstructured or N:M).",
+                "Writes a Hugging Face folder: config.json, model.safetensors, the tokenizer files.",
                 "Embeddings, norms and the output head are never pruned."})
 public final class PruneCommand implements Callable<Integer> {
     @Spec CommandSpec spec;

@@ -70,7 +70,7 @@ public final class TrainCommand implements Callable<Integer> {
     double lr;
     @Option(names = "--min-lr", description = "Final learning rate of the cosine decay (default: lr / 10).")
     Double minLr;
-    @Option(names = "--warmup", description = "Linear warm-up steps (default: 5% of the steps).")
+    @Option(names = "--warmup", description = "Linear warm-up steps (default: 5%% of the steps).")
     Integer warmup;
     @Option(names = "--weight-decay", defaultValue = "0.1", description = "AdamW weight decay on matrices (default ${DEFAULT-VALUE}).")
     double weightDecay;
