@@ -75,8 +75,11 @@ final class BpeModel {
 
     /** Appends the ids of one pre-tokenized word, the range [w.start, w.end) of w.src. */
     void tokenize(Segment w, WordCache cache, IdSink out) {
-        String src = w.src();
-        int a = w.start(), b = w.end();
+        tokenize(w.src(), w.start(), w.end(), cache, out);
+    }
+
+    /** Appends the ids of the word src[a, b) (no Segment needed: the scanning encoder passes ranges). */
+    void tokenize(String src, int a, int b, WordCache cache, IdSink out) {
         if (a >= b) return;
         if (splitAtSpaces && b - a > WordCache.MAX_WORD) {
             int start = a;

@@ -236,6 +236,10 @@ public final class HfTokenizer implements Tokenizer {
             model.tokenize(s, cache, out);
             return;
         }
+        if (scanning && preTokenizer instanceof PreTokenizers.Scanning sc) {
+            scanAndTokenize(sc, s, cache, out);
+            return;
+        }
         words.clear();
         preTokenizer.apply(s, words);
         if (words.size() >= parallelWords) tokenizeInParallel(words, out);
@@ -244,6 +248,61 @@ public final class HfTokenizer implements Tokenizer {
 
     /** Below this many pre-tokenized words a segment is encoded on the calling thread alone (tests raise it to compare). */
     static int parallelWords = 1 << 14;
+
+    /** Whether Scanning pre-tokenizers take the one-pass, chunked path (tests turn it off to get the word-list path). */
+    static boolean scanning = true;
+    /** The fewest chars per chunk of a scanned segment (tests lower it to force many tiny chunks). */
+    static int chunkChars = 1 << 16;
+    /** The most chunks a scanned segment is cut into (tests raise it). */
+    static int maxChunks = ForkJoinPool.getCommonPoolParallelism() + 1;
+
+    /**
+     * Pre-tokenizer and model in one pass over a segment whose words are the scanner's matches: each match is looked
+     * up as a range of the text, no word object made. A long segment is cut at safe cuts (where the matches do not
+     * change, see SplitScanner.isSafeCut) into chunks scanned on the common pool, each thread with its own word cache,
+     * and the chunks' ids are joined in order: the same ids as one scan.
+     */
+    private void scanAndTokenize(PreTokenizers.Scanning sc, Segment s, WordCache cache, IdSink out) {
+        Segment t = sc.prepare(s);
+        String src = t.src();
+        int[] cuts = cuts(src, t.start(), t.end());
+        if (cuts.length == 2) {
+            scanRange(sc.scanner, src, t.start(), t.end(), cache, out);
+            return;
+        }
+        List<int[]> parts = IntStream.range(0, cuts.length - 1).parallel().mapToObj(c -> {
+            IdSink ids = new IdSink((cuts[c + 1] - cuts[c]) / 3 + 16);
+            scanRange(sc.scanner, src, cuts[c], cuts[c + 1], model.cache(), ids);
+            return ids.toArray();
+        }).toList();
+        for (int[] p : parts) out.addAll(p);
+    }
+
+    /** Chunk bounds of src[from, to): from, the safe cuts at or after each even share, to. */
+    static int[] cuts(String src, int from, int to) {
+        int chunks = (int) Math.min(maxChunks, (to - from) / Math.max(1, chunkChars));
+        if (chunks < 2) return new int[]{from, to};
+        int[] cuts = new int[chunks + 1];
+        int n = 0;
+        cuts[n++] = from;
+        for (int k = 1; k < chunks; k++) {
+            int p = Math.max(from + (int) ((long) (to - from) * k / chunks), cuts[n - 1] + 1);
+            while (p < to && !SplitScanner.isSafeCut(src, p)) p++;
+            if (p >= to) break; // no safe cut left after this share, so none after the later ones
+            cuts[n++] = p;
+        }
+        cuts[n++] = to;
+        return java.util.Arrays.copyOf(cuts, n);
+    }
+
+    /** The scanner's matches in src[from, to), each encoded by the model. */
+    private void scanRange(SplitScanner scanner, String src, int from, int to, WordCache cache, IdSink out) {
+        for (int i = from; i < to; ) {
+            int e = scanner.end(src, i, to);
+            model.tokenize(src, i, e, cache, out);
+            i = e;
+        }
+    }
 
     /**
      * Words are independent once pre-tokenized, so a long text (a whole corpus file) is encoded in contiguous chunks of
