@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RecursiveTask;
 import java.util.stream.IntStream;
 import java.util.Map;
 import org.prune4j.io.json.Json;
@@ -206,9 +207,11 @@ public final class HfTokenizer implements Tokenizer {
 
     @Override
     public int[] encode(String text) {
-        IdSink out = new IdSink(text.length() / 3 + 8);
+        // sized on demand, not by the text: in a cold JVM every fresh page of a big array costs a page fault, and
+        // a scanned text's ids arrive in a few chunk-sized blocks anyway (IdSink grows to exactly their sum)
+        IdSink out = new IdSink(16);
         WordCache cache = model.cache();
-        List<Segment> words = new ArrayList<>(Math.min(text.length() / 3 + 16, 1 << 20));
+        List<Segment> words = null; // the word-list path's buffer, made when first needed
         for (AddedTokens.Split seg : AddedTokens.split(text, added.raw)) {
             if (seg.id() >= 0) {
                 out.add(seg.id());
@@ -217,33 +220,35 @@ public final class HfTokenizer implements Tokenizer {
             Segment s = new Segment(text, seg.start(), seg.end(), seg.start() == 0);
             if (normalizer != null) s = normalizer.apply(s);
             if (added.normalized == null) {
-                tokenize(s, cache, words, out);
+                words = tokenize(s, cache, words, out);
                 continue;
             }
             String t = s.text();
             for (AddedTokens.Split sub : AddedTokens.split(t, added.normalized)) {
                 if (sub.id() >= 0) out.add(sub.id());
-                else tokenize(new Segment(t, sub.start(), sub.end(), s.atOrigin() && sub.start() == 0), cache, words, out);
+                else words = tokenize(new Segment(t, sub.start(), sub.end(), s.atOrigin() && sub.start() == 0), cache, words, out);
             }
         }
         return out.toArray();
     }
 
-    /** Pre-tokenizer, then the model, on one segment that holds no added token. */
-    private void tokenize(Segment s, WordCache cache, List<Segment> words, IdSink out) {
-        if (s.isEmpty()) return;
+    /** Pre-tokenizer, then the model, on one segment that holds no added token; returns the words buffer (made if null). */
+    private List<Segment> tokenize(Segment s, WordCache cache, List<Segment> words, IdSink out) {
+        if (s.isEmpty()) return words;
         if (preTokenizer == null) {
             model.tokenize(s, cache, out);
-            return;
+            return words;
         }
         if (scanning && preTokenizer instanceof PreTokenizers.Scanning sc) {
             scanAndTokenize(sc, s, cache, out);
-            return;
+            return words;
         }
+        if (words == null) words = new ArrayList<>(Math.min(s.length() / 3 + 16, 1 << 20));
         words.clear();
         preTokenizer.apply(s, words);
         if (words.size() >= parallelWords) tokenizeInParallel(words, out);
         else for (Segment w : words) model.tokenize(w, cache, out);
+        return words;
     }
 
     /** Below this many pre-tokenized words a segment is encoded on the calling thread alone (tests raise it to compare). */
@@ -270,12 +275,36 @@ public final class HfTokenizer implements Tokenizer {
             scanRange(sc.scanner, src, t.start(), t.end(), cache, out);
             return;
         }
-        List<int[]> parts = IntStream.range(0, cuts.length - 1).parallel().mapToObj(c -> {
-            IdSink ids = new IdSink((cuts[c + 1] - cuts[c]) / 3 + 16);
-            scanRange(sc.scanner, src, cuts[c], cuts[c + 1], model.cache(), ids);
-            return ids.toArray();
-        }).toList();
-        for (int[] p : parts) out.addAll(p);
+        // chunk 0 on this thread, the others forked to the common pool (a plain task: a parallel stream's classes
+        // and lambdas cost ~10 ms to set up in a cold JVM)
+        ScanChunk[] chunks = new ScanChunk[cuts.length - 1];
+        for (int c = chunks.length - 1; c >= 0; c--) {
+            chunks[c] = new ScanChunk(sc.scanner, src, cuts[c], cuts[c + 1]);
+            if (c > 0) chunks[c].fork();
+        }
+        out.addAll(chunks[0].compute());
+        for (int c = 1; c < chunks.length; c++) out.addAll(chunks[c].join());
+    }
+
+    /** One chunk of a scanned segment, encoded with its thread's word cache. */
+    private final class ScanChunk extends RecursiveTask<IdSink> {
+        private final SplitScanner scanner;
+        private final String src;
+        private final int from, to;
+
+        ScanChunk(SplitScanner scanner, String src, int from, int to) {
+            this.scanner = scanner;
+            this.src = src;
+            this.from = from;
+            this.to = to;
+        }
+
+        @Override
+        protected IdSink compute() {
+            IdSink ids = new IdSink((to - from) / 4 + 16); // about GPT-2's ids per char of English; grows if short
+            scanRange(scanner, src, from, to, model.cache(), ids);
+            return ids;
+        }
     }
 
     /** Chunk bounds of src[from, to): from, the safe cuts at or after each even share, to. */
