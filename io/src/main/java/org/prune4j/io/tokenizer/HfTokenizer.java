@@ -392,6 +392,11 @@ public final class HfTokenizer implements Tokenizer {
         return id >= 0 && id < idToToken.length ? idToToken[id] : null;
     }
 
+    /** The BPE model (package tests compare its paths). */
+    BpeModel model() {
+        return model;
+    }
+
     /** Whether id is an added token marked special (skipped when decoding). */
     public boolean isSpecial(int id) {
         return id >= 0 && id < special.length && special[id];

@@ -126,6 +126,26 @@ class ChunkedScanTest {
         }
     }
 
+    /** A byte-level cache miss read straight off the UTF-8 bytes merges as the mapped word does. */
+    @Test
+    void byteLevelWordsFromBytesEqualTheMappedWord() throws Exception {
+        List<Tokenizer> toks = new ArrayList<>(List.of(byteLevel("llama3-style", null), byteLevel("qwen2-style", null)));
+        var gpt2 = SharedData.resolve("data/tokenizers/gpt2/tokenizer.json");
+        if (gpt2.isPresent()) toks.add(Tokenizers.load(gpt2.get()));
+        String[] pieces = {"a", "Z", " the", "é", "ß", "中", "😀", "👍🏽", "\u0301", "\ud83d", "\ude00", "'s", "1", " ", "\n", "\u00a0", "ĠĠ", "world"};
+        for (Tokenizer tok : toks) {
+            BpeModel model = ((HfTokenizer) tok).model();
+            Scratch scratch = new Scratch();
+            qt().withExamples(2000).forAll(lists().of(integers().between(0, pieces.length - 1)).ofSizeBetween(1, 12)).checkAssert(idx -> {
+                StringBuilder sb = new StringBuilder("<<");
+                for (int i : idx) sb.append(pieces[i]);
+                String src = sb.append(">>").toString();
+                int[] want = model.tokenizeWord(ByteLevelMap.encode(src.substring(2, src.length() - 2)), scratch);
+                assertArrayEquals(want, model.tokenizeBytes(src, 2, src.length() - 2, scratch), () -> tok + ": " + Json.write(src));
+            });
+        }
+    }
+
     @Test
     void wikiTextEncodesAsTheWordListPath() throws Exception {
         Assumptions.assumeTrue(SharedData.root().isPresent(), SharedData.MISSING);
