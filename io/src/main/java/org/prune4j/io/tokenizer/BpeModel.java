@@ -27,6 +27,13 @@ final class BpeModel {
     private final boolean splitAtSpaces;
     /** Words arrive unmapped and are written in GPT-2's byte alphabet here (see PreTokenizers.endsWithByteLevel). */
     private final boolean byteLevelInput;
+    /** Byte → id of its byte-level char's one-char token. */
+    private final int[] byteLevelIds = new int[256];
+    /**
+     * Whether a byte-level word's symbols can be read straight off its UTF-8 bytes (every byte char is a token, no
+     * prefix/suffix): then a cache miss skips the mapped string and the per-char hash lookups.
+     */
+    private final boolean byteLevelDirect;
     private final ThreadLocal<WordCache> caches = WordCache.perThread();
 
     BpeModel(Object2IntOpenHashMap<String> vocab, String[] idToToken, Long2LongOpenHashMap merges, int unkId,
@@ -51,6 +58,12 @@ final class BpeModel {
         }
         for (int b = 0; b < 256; b++) byteIds[b] = vocab.getInt(String.format("<0x%02X>", b));
         splitAtSpaces = !byteLevelInput && splitSafe();
+        boolean direct = byteLevelInput && this.prefix == null && this.suffix == null;
+        for (int b = 0; b < 256 && direct; b++) {
+            byteLevelIds[b] = charIds.get(ByteLevelMap.BYTE_TO_CHAR[b]);
+            direct = byteLevelIds[b] >= 0;
+        }
+        byteLevelDirect = direct;
     }
 
     /**
@@ -75,8 +88,11 @@ final class BpeModel {
 
     /** Appends the ids of one pre-tokenized word, the range [w.start, w.end) of w.src. */
     void tokenize(Segment w, WordCache cache, IdSink out) {
-        String src = w.src();
-        int a = w.start(), b = w.end();
+        tokenize(w.src(), w.start(), w.end(), cache, out);
+    }
+
+    /** Appends the ids of the word src[a, b) (no Segment needed: the scanning encoder passes ranges). */
+    void tokenize(String src, int a, int b, WordCache cache, IdSink out) {
         if (a >= b) return;
         if (splitAtSpaces && b - a > WordCache.MAX_WORD) {
             int start = a;
@@ -95,11 +111,52 @@ final class BpeModel {
         int h = WordCache.hash(src, a, b);
         int[] ids = cache.get(src, a, b, h);
         if (ids == null) {
-            String word = src.substring(a, b);
-            ids = tokenizeWord(byteLevelInput ? ByteLevelMap.encode(word) : word, cache.scratch);
+            ids = byteLevelDirect ? tokenizeBytes(src, a, b, cache.scratch)
+                    : tokenizeWord(byteLevelInput ? ByteLevelMap.encode(src.substring(a, b)) : src.substring(a, b), cache.scratch);
             cache.put(src, a, b, h, ids);
         }
         out.addAll(ids);
+    }
+
+    /**
+     * tokenizeWord(ByteLevelMap.encode(src[a, b))) when {@link #byteLevelDirect}: one symbol per UTF-8 byte, taken
+     * from {@link #byteLevelIds} (a lone surrogate is U+FFFD's bytes, as ByteLevelMap.encode writes it).
+     */
+    int[] tokenizeBytes(String src, int a, int b, Scratch scratch) {
+        if (ignoreMerges) {
+            int id = vocab.getInt(ByteLevelMap.encode(src.substring(a, b)));
+            if (id >= 0) return new int[]{id};
+        }
+        int[] c = scratch.ints(0, 4 * (b - a) + 4);
+        int n = 0;
+        int[] ids = byteLevelIds;
+        for (int i = a; i < b; i++) {
+            char ch = src.charAt(i);
+            if (ch < 0x80) {
+                c[n++] = ids[ch];
+                continue;
+            }
+            int cp = ch;
+            if (Character.isHighSurrogate(ch) && i + 1 < b && Character.isLowSurrogate(src.charAt(i + 1))) {
+                cp = Character.toCodePoint(ch, src.charAt(++i));
+            } else if (Character.isSurrogate(ch)) {
+                cp = 0xFFFD;
+            }
+            if (cp < 0x800) {
+                c[n++] = ids[0xC0 | cp >> 6];
+                c[n++] = ids[0x80 | cp & 0x3F];
+            } else if (cp < 0x10000) {
+                c[n++] = ids[0xE0 | cp >> 12];
+                c[n++] = ids[0x80 | cp >> 6 & 0x3F];
+                c[n++] = ids[0x80 | cp & 0x3F];
+            } else {
+                c[n++] = ids[0xF0 | cp >> 18];
+                c[n++] = ids[0x80 | cp >> 12 & 0x3F];
+                c[n++] = ids[0x80 | cp >> 6 & 0x3F];
+                c[n++] = ids[0x80 | cp & 0x3F];
+            }
+        }
+        return mergeAll(c, n, scratch);
     }
 
     /** tokenize_with_cache without the cache: ignore_merges lookup, then merge_word. */

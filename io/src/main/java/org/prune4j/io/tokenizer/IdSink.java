@@ -22,11 +22,19 @@ final class IdSink {
         n += ids.length;
     }
 
+    /** Appends another sink's ids (no intermediate array). */
+    void addAll(IdSink ids) {
+        if (n + ids.n > a.length) a = Arrays.copyOf(a, Math.max(n + ids.n, n * 2));
+        System.arraycopy(ids.a, 0, a, n, ids.n);
+        n += ids.n;
+    }
+
     int size() {
         return n;
     }
 
+    /** The ids; the sink's own array when it is exactly full (the sink must not be used after). */
     int[] toArray() {
-        return Arrays.copyOf(a, n);
+        return n == a.length ? a : Arrays.copyOf(a, n);
     }
 }

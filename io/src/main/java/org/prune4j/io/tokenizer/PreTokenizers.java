@@ -49,6 +49,10 @@ final class PreTokenizers {
                     PreTokenizer p = parse(j, list.get(i), where + ".pretokenizers[" + i + "]", deferByteLevel && i == list.size() - 1);
                     if (p != null) steps.add(p);
                 }
+                // a step that passes each word through changes nothing after another step (whose words are never empty):
+                // Llama-3's Split + ByteLevel(no regex, no prefix) is then the Split alone, a Scanning pre-tokenizer
+                for (int k = steps.size() - 1; k > 0; k--) if (steps.get(k) == KEEP_WORD) steps.remove(k);
+                if (steps.size() == 1) return steps.get(0);
                 return (s, out) -> {
                     List<Segment> cur = List.of(s);
                     for (int k = 0; k < steps.size(); k++) {
@@ -64,6 +68,8 @@ final class PreTokenizers {
                 boolean prefixSpace = j.bool(m, "add_prefix_space", true, where);
                 boolean useRegex = j.bool(m, "use_regex", true, where);
                 boolean map = !deferByteLevel;
+                if (useRegex && !map) return new Scanning(GPT2_SCANNER, prefixSpace);
+                if (!useRegex && !map && !prefixSpace) return KEEP_WORD;
                 return (s, out) -> {
                     Segment t = prefixSpace && (s.isEmpty() || s.src().charAt(s.start()) != ' ') ? new Segment(" " + s.text(), s.atOrigin()) : s;
                     int from = out.size();
@@ -82,6 +88,7 @@ final class PreTokenizers {
                 Behavior b = behavior(j, j.string(m, "behavior", where), where);
                 boolean invert = j.bool(m, "invert", false, where);
                 SplitScanner scanner = re.flags() == OnigRegex.FLAGS ? SplitScanner.forPattern(re.pattern()) : null;
+                if (scanner != null && b == Behavior.ISOLATED && !invert) return new Scanning(scanner, false);
                 if (scanner != null) return (s, out) -> splitScan(s, scanner, b, invert, out);
                 return (s, out) -> splitRegex(s, re, b, invert, out);
             }
@@ -137,6 +144,37 @@ final class PreTokenizers {
     }
 
     private static final SplitScanner GPT2_SCANNER = SplitScanner.forPattern(SplitScanner.GPT2);
+
+    /** ByteLevel without regex, prefix space or mapping: each (non-empty) segment is one word, unchanged. */
+    private static final PreTokenizer KEEP_WORD = (s, out) -> {
+        if (!s.isEmpty()) out.add(s);
+    };
+
+    /**
+     * A pre-tokenizer whose words are exactly the matches of one {@link SplitScanner} over the segment (after
+     * ByteLevel's optional prefix space): ByteLevel with GPT-2's regex and deferred mapping, or an Isolated,
+     * non-inverted Split with a known pattern. The encoder then scans and looks words up in one pass, with no word
+     * objects, and may cut a long text into chunks at {@link SplitScanner#isSafeCut safe cuts} scanned in parallel.
+     */
+    static final class Scanning implements PreTokenizer {
+        final SplitScanner scanner;
+        private final boolean prefixSpace;
+
+        Scanning(SplitScanner scanner, boolean prefixSpace) {
+            this.scanner = scanner;
+            this.prefixSpace = prefixSpace;
+        }
+
+        /** The text the scanner runs over: s, or s behind ByteLevel's prefix space when it does not start with one. */
+        Segment prepare(Segment s) {
+            return prefixSpace && (s.isEmpty() || s.src().charAt(s.start()) != ' ') ? new Segment(" " + s.text(), s.atOrigin()) : s;
+        }
+
+        @Override
+        public void apply(Segment s, List<Segment> out) {
+            splitScan(prepare(s), scanner, Behavior.ISOLATED, false, out);
+        }
+    }
 
     /** As splitRegex for a pattern a {@link SplitScanner} implements: its matches are contiguous. */
     static void splitScan(Segment s, SplitScanner sc, Behavior b, boolean invert, List<Segment> out) {

@@ -25,6 +25,21 @@ abstract class SplitScanner {
     /** End of the match that starts at i (i < end); the text is s[.., end). */
     abstract int end(String s, int i, int end);
 
+    /**
+     * Whether a text may be cut before index p with no change to its matches, for all three patterns: scanning
+     * s[.., p) and then s[p, ..) gives the matches of scanning s whole. True when s[p - 1] is an ASCII letter and s[p]
+     * a space. The match holding s[p - 1] is then a contraction or a letter run (behind at most one prefix char), the
+     * only alternatives that take letters, and it ends at p whether or not the text goes on: none of them takes a
+     * space after a letter, and no earlier alternative can match where they do. Matches before it end, and look
+     * ahead (\s+(?!\S) peeks one char), before p; and no alternative looks behind its start, so the scan restarts
+     * at p exactly where the whole scan has a match start.
+     */
+    static boolean isSafeCut(String s, int p) {
+        if (p <= 0 || p >= s.length() || s.charAt(p) != ' ') return false;
+        char c = s.charAt(p - 1);
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    }
+
     // ------------------------------------------------------------------ character classes (as java.util.regex with UNICODE_CHARACTER_CLASS)
 
     /** The four classes the patterns distinguish: \s, \p{L}, \p{N}, and everything else. */
