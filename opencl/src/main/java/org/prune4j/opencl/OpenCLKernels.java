@@ -2,7 +2,6 @@ package org.prune4j.opencl;
 
 import com.aparapi.Range;
 import com.aparapi.device.OpenCLDevice;
-import java.util.Arrays;
 import org.prune4j.tensor.AttentionShape;
 import org.prune4j.tensor.BinaryOp;
 import org.prune4j.tensor.Indexed;

@@ -3,7 +3,6 @@ package org.prune4j.tensor;
 import static org.prune4j.tensor.VecMath.F;
 import static org.prune4j.tensor.VecMath.L;
 
-import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
