@@ -16,10 +16,10 @@ import org.prune4j.tensor.Tensor;
  */
 public final class DecoderLayer {
     private final int index, hidden, heads, kvHeads, headDim, intermediate;
-    private final EnumMap<Linear, Var> weights = new EnumMap<>(Linear.class);
-    private final EnumMap<Linear, Var> biases = new EnumMap<>(Linear.class);
+    private final EnumMap<Linear, LinearLayer> linears = new EnumMap<>(Linear.class);
     private final Var inputNorm, postNorm;
     private Var headMask;
+    private Intervention intervention = Intervention.NONE;
 
     DecoderLayer(int index, int hidden, int heads, int kvHeads, int headDim, int intermediate,
                  Map<Linear, Var> weights, Map<Linear, Var> biases, Var inputNorm, Var postNorm) {
@@ -29,15 +29,11 @@ public final class DecoderLayer {
         this.kvHeads = kvHeads;
         this.headDim = headDim;
         this.intermediate = intermediate;
-        this.weights.putAll(weights);
-        this.biases.putAll(biases);
         this.inputNorm = inputNorm;
         this.postNorm = postNorm;
         for (Linear l : Linear.values()) {
-            if (!this.weights.containsKey(l)) throw new IllegalArgumentException("layer " + index + " has no " + l.suffix() + " weight");
-            checkShape(l.weightName(index), expectedWeightShape(l), this.weights.get(l).shape());
-            Var b = this.biases.get(l);
-            if (b != null) checkShape(l.biasName(index), new int[] {expectedWeightShape(l)[0]}, b.shape());
+            if (!weights.containsKey(l)) throw new IllegalArgumentException("layer " + index + " has no " + l.suffix() + " weight");
+            setLinear(l, new LinearLayer.Dense(weights.get(l), biases.get(l)));
         }
         checkShape("model.layers." + index + ".input_layernorm.weight", new int[] {hidden}, inputNorm.shape());
         checkShape("model.layers." + index + ".post_attention_layernorm.weight", new int[] {hidden}, postNorm.shape());
@@ -68,34 +64,44 @@ public final class DecoderLayer {
         };
     }
 
+    /** How linear layer {@code l} computes (dense by default). */
+    public LinearLayer linear(Linear l) { return linears.get(l); }
+
+    /** Swaps how linear layer {@code l} computes (adapters, compressed weights); its weight and bias keep their shapes. */
+    public void setLinear(Linear l, LinearLayer layer) {
+        checkShape(l.weightName(index), expectedWeightShape(l), layer.weight().shape());
+        if (layer.bias() != null) checkShape(l.biasName(index), new int[] {expectedWeightShape(l)[0]}, layer.bias().shape());
+        linears.put(l, layer);
+    }
+
     /** The weight [out, in] of a linear layer. */
-    public Tensor weight(Linear l) { return weights.get(l).value(); }
+    public Tensor weight(Linear l) { return weightVar(l).value(); }
 
     /** Replaces a weight (a pruned one); the shape must stay the same. */
     public void setWeight(Linear l, Tensor w) {
         checkShape(l.weightName(index), expectedWeightShape(l), w.shape());
-        weights.get(l).setValue(w);
+        weightVar(l).setValue(w);
     }
 
     /** The bias [out] of a linear layer, or null when it has none. */
     public Tensor bias(Linear l) {
-        Var b = biases.get(l);
+        Var b = biasVar(l);
         return b == null ? null : b.value();
     }
 
     /** Replaces an existing bias (e.g. after bias correction); the shape must stay the same. */
     public void setBias(Linear l, Tensor b) {
-        Var v = biases.get(l);
+        Var v = biasVar(l);
         if (v == null) throw new IllegalStateException(l.biasName(index) + " does not exist in this model");
         checkShape(l.biasName(index), new int[] {expectedWeightShape(l)[0]}, b.shape());
         v.setValue(b);
     }
 
     /** The weight as a trainable variable (its gradient after a backward). */
-    public Var weightVar(Linear l) { return weights.get(l); }
+    public Var weightVar(Linear l) { return linears.get(l).weight(); }
 
     /** The bias variable, or null. */
-    public Var biasVar(Linear l) { return biases.get(l); }
+    public Var biasVar(Linear l) { return linears.get(l).bias(); }
 
     /** RMSNorm weight before attention [C]. */
     public Tensor inputNorm() { return inputNorm.value(); }
@@ -113,6 +119,12 @@ public final class DecoderLayer {
      */
     public Var headMask() { return headMask; }
 
+    /** The activation edits this layer applies (identity unless set). */
+    public Intervention intervention() { return intervention; }
+
+    /** Sets the activation edits (masks, gates, knockoffs) this layer applies; null means none. */
+    public void setIntervention(Intervention i) { intervention = i == null ? Intervention.NONE : i; }
+
     /** Turns the head mask on (ones, trainable or not) or off (null). */
     public void setHeadMask(boolean on, boolean trainable) {
         headMask = on ? Var.param(Tensor.full(1f, heads), "model.layers." + index + ".head_mask").setFrozen(!trainable) : null;
@@ -129,7 +141,7 @@ public final class DecoderLayer {
         obs.layerInput(index, x.value());
 
         // attention block
-        Var h = tape.rmsNorm(x, inputNorm, eps);                                  // [B, T, C]
+        Var h = intervention.normOutput(tape, index, false, tape.rmsNorm(x, inputNorm, eps)); // [B, T, C]
         Tensor h2d = h.value().reshape(b * t, hidden);
         obs.linearInput(index, Linear.Q, h2d);
         obs.linearInput(index, Linear.K, h2d);
@@ -149,17 +161,19 @@ public final class DecoderLayer {
         }
         Var att = tape.attention(q, k, v, (float) (1.0 / Math.sqrt(headDim)), true);  // [B, T, H, D]
         if (headMask != null) att = tape.headMask(att, headMask);
+        att = intervention.headOutputs(tape, index, att);
         obs.headOutputs(index, att.value());
         Var att2 = tape.reshape(att, b, t, heads * headDim);
         obs.linearInput(index, Linear.O, att2.value().reshape(b * t, heads * headDim));
         x = tape.add(x, linear(tape, att2, Linear.O));
 
         // MLP block
-        Var m = tape.rmsNorm(x, postNorm, eps);
+        Var m = intervention.normOutput(tape, index, true, tape.rmsNorm(x, postNorm, eps)); // [B, T, C]
         Tensor m2d = m.value().reshape(b * t, hidden);
         obs.linearInput(index, Linear.GATE, m2d);
         obs.linearInput(index, Linear.UP, m2d);
         Var act = tape.swiglu(linear(tape, m, Linear.GATE), linear(tape, m, Linear.UP)); // [B, T, I]
+        act = intervention.neurons(tape, index, act);
         obs.linearInput(index, Linear.DOWN, act.value().reshape(b * t, intermediate));
         x = tape.add(x, linear(tape, act, Linear.DOWN));
         obs.layerOutput(index, x.value());
@@ -167,7 +181,7 @@ public final class DecoderLayer {
     }
 
     private Var linear(Tape tape, Var x, Linear l) {
-        return tape.linear(x, weights.get(l), biases.get(l));
+        return linears.get(l).forward(tape, x);
     }
 
     /** Parameters in Hugging Face names, in checkpoint order. */
@@ -175,8 +189,8 @@ public final class DecoderLayer {
         out.put("model.layers." + index + ".input_layernorm.weight", inputNorm);
         for (Linear l : Linear.values()) {
             if (l == Linear.GATE) out.put("model.layers." + index + ".post_attention_layernorm.weight", postNorm);
-            out.put(l.weightName(index), weights.get(l));
-            if (biases.containsKey(l)) out.put(l.biasName(index), biases.get(l));
+            out.put(l.weightName(index), weightVar(l));
+            if (biasVar(l) != null) out.put(l.biasName(index), biasVar(l));
         }
     }
 }

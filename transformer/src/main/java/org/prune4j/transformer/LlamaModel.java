@@ -247,6 +247,11 @@ public final class LlamaModel {
         for (DecoderLayer l : layers) l.setHeadMask(on, trainable);
     }
 
+    /** Sets the same activation edits on every layer (null: none); an intervention gets the layer index. */
+    public void setIntervention(Intervention i) {
+        for (DecoderLayer l : layers) l.setIntervention(i);
+    }
+
     // ------------------------------------------------------------------ forward on a tape (training and inference)
 
     /** Token embeddings [B, T, C]; every row must have the same length. */
