@@ -25,7 +25,6 @@ import org.prune4j.pruning.SparseGPTPruner;
 import org.prune4j.pruning.calibration.CalibrationData;
 import org.prune4j.pruning.calibration.Statistic;
 import org.prune4j.tensor.Kernels;
-import org.prune4j.tensor.VectorKernels;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -122,7 +121,7 @@ public final class PruneCommand implements Callable<Integer> {
         SparsityPlan plan = ratios != null ? SparsityPlan.read(ratios, fallback) : SparsityPlan.uniform(fallback);
 
         Kernels k = device.kernels();
-        int threads = k instanceof VectorKernels v ? v.threads() : Runtime.getRuntime().availableProcessors();
+        int threads = k.parallelism();
         LinearPruner pruner = method.equals("sparsegpt") ? new SparseGPTPruner(blockSize, damp, k, threads) : Methods.create(method, perRow, k, threads);
         if (pruner.needs() != Statistic.NONE && calib == null) throw usage("--method " + method + " needs calibration data: give --calib FILE");
 
