@@ -90,7 +90,7 @@ public final class SequentialPruner {
             for (Linear lin : Linear.values()) {
                 String name = lin.weightName(l);
                 int cols = src.get(name).size(1);
-                if (o.plan().target(l, name) instanceof Sparsity.NOfM nm) nm.requireDivides(cols, name);
+                if (o.plan().target(l, name) instanceof Sparsity.Groups g) g.requireFits(cols, name);
             }
         int seqLen = 0;
         if (needs != Statistic.NONE) {
