@@ -42,6 +42,9 @@ public interface Kernels extends AutoCloseable {
         return linear(x, w.decompress(), bias);
     }
 
+    /** True when {@link #linearNM} reads the compressed weight (worth using); false when it decompresses per call. */
+    default boolean hasSparseKernels() { return false; }
+
     /**
      * Causal (or full) scaled dot-product attention with grouped key/value heads:
      * q [B, T, H, D], k and v [B, S, Hkv, D] with H % Hkv == 0 (query head h reads kv head h / (H/Hkv)).
