@@ -25,6 +25,7 @@ import picocli.CommandLine.Spec;
         subcommands = {
                 BenchGemm.class,
                 BenchGemv.class,
+                BenchSparse.class,
                 BenchStream.class,
                 BenchOpenCommand.class,
                 BenchForwardCommand.class,

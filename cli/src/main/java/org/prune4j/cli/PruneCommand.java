@@ -66,6 +66,11 @@ public final class PruneCommand implements Callable<Integer> {
             + " --sparsity then sets the default.")
     Path ratios;
 
+    @Option(names = "--nm-tail", defaultValue = "refuse", description = "With --nm, a weight whose input width M does not divide: refuse"
+            + " (the error names a pattern that fits), or dense (leave the short last group of each row unpruned; the achieved sparsity is reported)."
+            + " Default: ${DEFAULT-VALUE}.")
+    String nmTail;
+
     @Option(names = "--per-row", description = "Magnitude: compare weights within each output row instead of the whole matrix.")
     boolean perRow;
 
@@ -153,8 +158,10 @@ public final class PruneCommand implements Callable<Integer> {
         try {
             if (target.nm != null) {
                 if (ratios != null) throw usage("--ratios sets unstructured ratios; it cannot be combined with --nm");
-                return Sparsity.parseNM(target.nm);
+                if (!nmTail.equals("refuse") && !nmTail.equals("dense")) throw usage("--nm-tail must be refuse or dense, got '" + nmTail + "'");
+                return Sparsity.parseNM(target.nm, nmTail.equals("dense"));
             }
+            if (!nmTail.equals("refuse")) throw usage("--nm-tail applies to --nm only");
             if (target.sparsity != null) return new Sparsity.Unstructured(target.sparsity);
         } catch (PruningException e) {
             throw usage(e.getMessage());

@@ -108,7 +108,7 @@ public final class SequentialPruner {
         o.plan().validate(cfg.numLayers(), prunable);
         for (int l = 0; l < cfg.numLayers(); l++)
             for (WeightId id : weights(l))
-                if (o.plan().target(l, id.tensorName()) instanceof Sparsity.NOfM nm) nm.requireDivides(src.get(id.tensorName()).size(1), id.tensorName());
+                if (o.plan().target(l, id.tensorName()) instanceof Sparsity.Groups g) g.requireFits(src.get(id.tensorName()).size(1), id.tensorName());
         if (o.pruner().needs() == Statistic.NONE) return;
         if (calibration == null || calibration.length == 0) throw new PruningException(o.pruner().name() + " needs calibration data (--calib)");
         int seqLen = calibration[0].length;

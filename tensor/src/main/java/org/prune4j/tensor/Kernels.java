@@ -41,6 +41,18 @@ public interface Kernels extends AutoCloseable {
     }
 
     /**
+     * x [..., K] @ Wᵀ (+ bias [N]) -> [..., N] with W [N, K] stored N:M-compressed: the linear layers of a pruned model,
+     * reading only the kept weights. This default decompresses W and calls {@link #linear}: the oracle the sparse
+     * kernels are tested against, and what a backend without them (OpenCL) runs.
+     */
+    default Tensor linearNM(Tensor x, NMWeight w, Tensor bias) {
+        return linear(x, w.decompress(), bias);
+    }
+
+    /** True when {@link #linearNM} reads the compressed weight (worth using); false when it decompresses per call. */
+    default boolean hasSparseKernels() { return false; }
+
+    /**
      * Causal (or full) scaled dot-product attention with grouped key/value heads:
      * q [B, T, H, D], k and v [B, S, Hkv, D] with H % Hkv == 0 (query head h reads kv head h / (H/Hkv)).
      * When causal, query t sits at absolute position S - T + t and sees keys 0..S-T+t (a KV cache holds S-T
