@@ -15,8 +15,10 @@ public final class StructuredCriteria {
     private static final Map<String, Supplier<StructuredCriterion>> BY_NAME = new LinkedHashMap<>();
 
     static {
+        register("minitron", Minitron::new);
         register("magnitude", MagnitudeUnits::new);
         register("random", RandomUnits::new);
+        register("wanda", WandaUnits::new);
     }
 
     /** Adds (or replaces) a criterion under {@code name}. */
