@@ -17,6 +17,8 @@ public final class StructuredCriteria {
     static {
         register("magnitude", MagnitudeUnits::new);
         register("random", RandomUnits::new);
+        register("taylor", org.prune4j.pruning.structured.gradient.TaylorUnits::new);
+        register("michel", org.prune4j.pruning.structured.gradient.MichelHeads::new);
     }
 
     /** Adds (or replaces) a criterion under {@code name}. */
