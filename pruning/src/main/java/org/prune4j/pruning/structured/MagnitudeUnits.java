@@ -16,7 +16,7 @@ import org.prune4j.transformer.LlamaModel;
 public final class MagnitudeUnits implements StructuredCriterion {
     @Override public String name() { return "magnitude"; }
 
-    @Override public Set<UnitKind> kinds() { return EnumSet.allOf(UnitKind.class); }
+    @Override public Set<UnitKind> kinds() { return EnumSet.complementOf(EnumSet.of(UnitKind.BLOCK)); }
 
     @Override public boolean needsCalibration() { return false; }
 

@@ -77,7 +77,7 @@ public record Plan(Source source, String criterion, Map<String, Integer> targets
 
     public Plan {
         if (source == null || criterion == null || layers == null || channels == null) throw new IllegalArgumentException("incomplete plan");
-        targets = Map.copyOf(targets == null ? Map.of() : targets);
+        targets = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(targets == null ? Map.of() : targets));
         layers = List.copyOf(layers);
         channels = channels.clone();
         EnumMap<UnitKind, UnitScores> s = new EnumMap<>(UnitKind.class);

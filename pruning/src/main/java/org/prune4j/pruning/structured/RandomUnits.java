@@ -10,7 +10,7 @@ import java.util.SplittableRandom;
 public final class RandomUnits implements StructuredCriterion {
     @Override public String name() { return "random"; }
 
-    @Override public Set<UnitKind> kinds() { return EnumSet.allOf(UnitKind.class); }
+    @Override public Set<UnitKind> kinds() { return EnumSet.complementOf(EnumSet.of(UnitKind.BLOCK)); }
 
     @Override public boolean needsCalibration() { return false; }
 

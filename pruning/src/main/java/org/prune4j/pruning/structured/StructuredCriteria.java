@@ -15,8 +15,10 @@ public final class StructuredCriteria {
     private static final Map<String, Supplier<StructuredCriterion>> BY_NAME = new LinkedHashMap<>();
 
     static {
+        register("minitron", Minitron::new);
         register("magnitude", MagnitudeUnits::new);
         register("random", RandomUnits::new);
+        register("wanda", WandaUnits::new);
         register("taylor", org.prune4j.pruning.structured.gradient.TaylorUnits::new);
         register("michel", org.prune4j.pruning.structured.gradient.MichelHeads::new);
     }

@@ -15,6 +15,7 @@ public final class UnitCounts {
             case NEURON -> perLayer(n, l -> cfg.intermediateSize(l));
             case CHANNEL -> new int[] {cfg.hiddenSize()};
             case LAYER -> new int[] {n};
+            case BLOCK -> throw new IllegalArgumentException("BLOCK scores depend on the block length, not on the config alone");
         };
     }
 
@@ -34,6 +35,11 @@ public final class UnitCounts {
 
     /** Checks that {@code s} has the shape {@code kind} has in {@code cfg}, naming {@code criterion} if not. */
     public static void check(ModelConfig cfg, UnitScores s) {
+        if (s.kind() == UnitKind.BLOCK) {
+            if (s.rows() != 1 || s.row(0).length < 1 || s.row(0).length > cfg.numLayers())
+                throw new StructuredException(s.criterion() + ": BLOCK scores need one row of 1.." + cfg.numLayers() + " block starts");
+            return;
+        }
         int[] c = of(cfg, s.kind());
         if (s.rows() != c.length) throw new StructuredException(s.criterion() + ": " + s.kind() + " scores have " + s.rows() + " rows, the model needs " + c.length);
         for (int i = 0; i < c.length; i++)
