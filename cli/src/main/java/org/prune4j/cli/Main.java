@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 EvalCommand.class,
                 GenerateCommand.class,
                 PruneCommand.class,
+                ScoresCommand.class,
                 DemoCommand.class,
                 TrainCommand.class,
                 DevicesCommand.class,
