@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code bench train}: training throughput of a random Llama of a given shape, one step being what {@code Trainer}
+ * {@code bench train}: training throughput of a random Llama of a given shape, one step being what {@code distill.TrainLoop}
  * does (forward, next-token cross-entropy, backward, global-norm clipping, AdamW). Reports tokens/s and the effective
  * GFLOP/s (6 x parameters x tokens, the usual estimate, attention excluded) as medians after warm-up, plus the median
  * split into forward, backward and optimizer. {@code --profile} adds the time of every op, forward and backward.
