@@ -19,6 +19,8 @@ public final class StructuredCriteria {
         register("magnitude", MagnitudeUnits::new);
         register("random", RandomUnits::new);
         register("wanda", WandaUnits::new);
+        register("taylor", org.prune4j.pruning.structured.gradient.TaylorUnits::new);
+        register("michel", org.prune4j.pruning.structured.gradient.MichelHeads::new);
     }
 
     /** Adds (or replaces) a criterion under {@code name}. */
