@@ -310,6 +310,9 @@ public final class Tape {
     /** Per-head outputs [B, T, H, D] times xi [H] (Michel et al.'s head mask). */
     public Var headMask(Var perHead, Var xi) { return AttentionOps.headMask(this, perHead, xi); }
 
+    /** SCOP's knockoff gate λ ⊙ x + (1 − λ) ⊙ x̃, λ [G] per block of {@code group} entries of the last dim. */
+    public Var knockoffGate(Var x, Var xTilde, Var lambda, int group) { return GateOps.knockoffGate(this, x, xTilde, lambda, group); }
+
     /** Mean cross-entropy of logits [N, V] against targets, skipping {@code ignoreIndex}. */
     public Var crossEntropy(Var logits, int[] targets, int ignoreIndex) { return LossOps.crossEntropy(this, logits, targets, ignoreIndex); }
 
