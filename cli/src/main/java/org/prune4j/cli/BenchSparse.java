@@ -80,7 +80,7 @@ public final class BenchSparse implements Callable<Integer> {
         o.put("n", r.n());
         o.put("k", r.k());
         o.put("dtype", dt.name());
-        o.put("threads", BenchGemm.threadsOf(kernels));
+        o.put("threads", kernels.parallelism());
         o.put("kernels", r.kernels());
         o.put("rounds", r.rounds());
         common.emit(text, o);
