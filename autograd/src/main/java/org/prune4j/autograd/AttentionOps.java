@@ -67,6 +67,22 @@ final class AttentionOps {
     }
 
     /**
+     * Causal attention with a sliding window of {@code window} positions (Mistral): {@link Kernels#slidingAttention}
+     * forward, {@link Kernels#slidingAttentionBackward} backward.
+     */
+    static Var slidingAttention(Tape tape, Var q, Var key, Var value, float scale, int window) {
+        Kernels k = tape.kernels();
+        Tensor qv = q.value(), kv = key.value(), vv = value.value();
+        Tensor y = k.slidingAttention(qv, kv, vv, scale, window);
+        return tape.record("attention", y, dout -> {
+            Tensor[] g = k.slidingAttentionBackward(qv, kv, vv, dout, scale, window); // dq, dk, dv
+            if (Tape.needs(q)) tape.accumulate(q, g[0]);
+            if (Tape.needs(key)) tape.accumulate(key, g[1]);
+            if (Tape.needs(value)) tape.accumulate(value, g[2]);
+        }, q, key, value);
+    }
+
+    /**
      * The multiplicative head mask of Michel et al. (2019): each head's attention output x [B, T, H, D] times xi[h].
      * With xi a parameter of ones, d loss / d xi[h] is the head's importance score.
      */

@@ -175,11 +175,24 @@ public final class LlamaModel {
             String p = "model.layers." + i + ".";
             layers.add(new DecoderLayer(i, cfg.hiddenSize(), cfg.numHeads(i), cfg.numKvHeads(i), cfg.headDim(), cfg.intermediateSize(i), w, b,
                     Var.param(t.get(p + "input_layernorm.weight"), p + "input_layernorm.weight"),
-                    Var.param(t.get(p + "post_attention_layernorm.weight"), p + "post_attention_layernorm.weight")));
+                    Var.param(t.get(p + "post_attention_layernorm.weight"), p + "post_attention_layernorm.weight"), slidingWindow(cfg)));
         }
         Var norm = Var.param(t.get("model.norm.weight"), "model.norm.weight");
         Var head = cfg.tieWordEmbeddings() ? embed : Var.param(t.get("lm_head.weight"), "lm_head.weight");
         return new LlamaModel(cfg, k, embed, layers, norm, head, ignored);
+    }
+
+    /**
+     * The window every layer applies: Mistral's {@code sliding_window} (null: none). Qwen2 windows only the layers from
+     * {@code max_window_layers} on, which ModelConfig does not read yet, so a Qwen2 window is refused rather than misapplied.
+     */
+    static int slidingWindow(ModelConfig cfg) {
+        Integer w = cfg.slidingWindow();
+        if (w == null) return 0;
+        if (!cfg.architecture().equals("MistralForCausalLM"))
+            throw new IllegalArgumentException(cfg.architecture() + " with use_sliding_window is not supported yet (windows on the layers from max_window_layers)");
+        if (w < 1) throw new IllegalArgumentException("config.json: sliding_window must be >= 1, got " + w);
+        return w;
     }
 
     // ------------------------------------------------------------------ structure
