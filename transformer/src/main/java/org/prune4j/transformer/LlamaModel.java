@@ -68,8 +68,22 @@ public final class LlamaModel {
         Map<String, int[]> expected = expectedShapes(cfg);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         int threads = k instanceof org.prune4j.tensor.VectorKernels v ? v.threads() : 1;
+        java.util.Set<String> consumed = new java.util.HashSet<>();
+        boolean sparse24 = org.prune4j.io.safetensors.Sparse24Bitmask.declaredIn(cfg.raw());
         for (Map.Entry<String, int[]> e : expected.entrySet()) {
             String name = e.getKey();
+            if (org.prune4j.io.safetensors.Sparse24Bitmask.storedIn(st, name)) {
+                // compressed-tensors' sparse-24-bitmask: .shape, .compressed and .bitmask instead of .weight
+                if (!sparse24)
+                    throw new CheckpointException(st.path() + ": " + name + " is stored compressed (.compressed, .bitmask) but config.json declares no"
+                            + " quantization_config.sparsity_config with format " + org.prune4j.io.safetensors.Sparse24Bitmask.FORMAT);
+                Tensor w = org.prune4j.io.safetensors.Sparse24Bitmask.read(st, name);
+                if (!java.util.Arrays.equals(w.shape(), e.getValue()))
+                    throw new CheckpointException(st.path() + ": tensor " + name + " has shape " + Shapes.str(w.shape()) + " but the config implies " + Shapes.str(e.getValue()));
+                tensors.put(name, w);
+                consumed.addAll(org.prune4j.io.safetensors.Sparse24Bitmask.names(name));
+                continue;
+            }
             if (!st.contains(name))
                 throw new CheckpointException(st.path() + ": missing tensor " + name + " (expected shape " + Shapes.str(e.getValue()) + ")");
             TensorInfo info = st.info(name);
@@ -81,7 +95,7 @@ public final class LlamaModel {
             tensors.put(name, Widen.toHeapF32(st.get(name), threads));
         }
         List<String> ignored = new ArrayList<>();
-        for (String n : st.names()) if (!expected.containsKey(n)) ignored.add(n);
+        for (String n : st.names()) if (!expected.containsKey(n) && !consumed.contains(n)) ignored.add(n);
         return build(cfg, tensors, k, ignored);
     }
 
