@@ -307,6 +307,9 @@ public final class Tape {
     /** Fused grouped-query attention q [B,T,H,D], k, v [B,S,Hkv,D] -> [B,T,H,D]. */
     public Var attention(Var q, Var k, Var v, float scale, boolean causal) { return AttentionOps.attention(this, q, k, v, scale, causal); }
 
+    /** Causal attention where each query sees only the last {@code window} positions (itself included); Mistral's sliding window. */
+    public Var slidingAttention(Var q, Var k, Var v, float scale, int window) { return AttentionOps.attention(this, q, k, v, scale, true, window); }
+
     /** Per-head outputs [B, T, H, D] times xi [H] (Michel et al.'s head mask). */
     public Var headMask(Var perHead, Var xi) { return AttentionOps.headMask(this, perHead, xi); }
 

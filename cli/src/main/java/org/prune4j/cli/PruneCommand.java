@@ -74,6 +74,10 @@ public final class PruneCommand implements Callable<Integer> {
             + " Default: ${DEFAULT-VALUE}.")
     String nmTail;
 
+    @Option(names = "--save-format", defaultValue = "dense", description = "dense (zeros stored, every tool reads it) or compressed-tensors"
+            + " (the sparse-24-bitmask layout of llm-compressor and vLLM, with its sparsity_config in config.json; --nm 2:4 only). Default: ${DEFAULT-VALUE}.")
+    String saveFormat;
+
     @Option(names = "--per-row", description = "Magnitude: compare weights within each output row instead of the whole matrix.")
     boolean perRow;
 
@@ -132,6 +136,14 @@ public final class PruneCommand implements Callable<Integer> {
             throw usage(e.getMessage());
         }
         SparsityPlan plan = ratios != null ? SparsityPlan.read(ratios, fallback) : SparsityPlan.uniform(fallback);
+        CheckpointPruner.SaveFormat format = switch (saveFormat) {
+            case "dense" -> CheckpointPruner.SaveFormat.DENSE;
+            case "compressed-tensors" -> CheckpointPruner.SaveFormat.COMPRESSED_TENSORS;
+            default -> throw usage("--save-format must be dense or compressed-tensors, got '" + saveFormat + "'");
+        };
+        if (format == CheckpointPruner.SaveFormat.COMPRESSED_TENSORS
+                && !(fallback instanceof Sparsity.Groups g && g.nm().equals(new org.prune4j.tensor.NM(2, 4)) && !g.denseTail() && ratios == null))
+            throw usage("--save-format compressed-tensors stores 2:4 weights (its sparse-24-bitmask format): use it with --nm 2:4 and no --nm-tail dense");
 
         Kernels k = device.kernels();
         int threads = k.parallelism();
@@ -155,7 +167,7 @@ public final class PruneCommand implements Callable<Integer> {
             long modelParams = 0;
             for (var info : st.infos()) modelParams += info.numel();
             CheckpointPruner.Output o = CheckpointPruner.run(model, cfg, st, windows, new SequentialPruner.Options(pruner, plan, k, microBatch, common.log()),
-                    out, force, Map.of("pruned_by", "prune4j", "method", method, "target", plan.describe()));
+                    out, force, Map.of("pruned_by", "prune4j", "method", method, "target", plan.describe()), format);
             report(o.result(), plan, modelParams, o.files());
         }
         return 0;
