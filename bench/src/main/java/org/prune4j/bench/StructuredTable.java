@@ -31,7 +31,9 @@ import org.prune4j.transformer.Perplexity;
  * {@code prune} library call, the model written to disk and loaded back, the same {@code eval} computation), without
  * a JVM start and JIT warm-up per row.
  *
- * <pre>java --add-modules=jdk.incubator.vector -cp cli/target/prune4j.jar org.prune4j.bench.StructuredTable A|B SHARED_DIR WORK_DIR</pre>
+ * <pre>java --add-modules=jdk.incubator.vector -cp cli/target/prune4j.jar org.prune4j.bench.StructuredTable A|B SHARED_DIR WORK_DIR [ROWS]</pre>
+ * ROWS (optional) is a comma list of row groups to run: dense, num_attention_heads, intermediate_size, hidden_size,
+ * num_hidden_layers, num_key_value_heads (default: all), so that groups can run as separate processes.
  */
 public final class StructuredTable {
     private StructuredTable() {}
@@ -39,6 +41,8 @@ public final class StructuredTable {
     public static void main(String[] args) throws IOException {
         String proto = args[0];
         Path shared = Path.of(args[1]), work = Path.of(args[2]), model = shared.resolve("models/stories260K");
+        List<String> rows = args.length > 3 ? List.of(args[3].split(",")) : List.of("dense", "num_attention_heads", "intermediate_size", "hidden_size",
+                "num_hidden_layers", "num_key_value_heads");
         Files.createDirectories(work);
         boolean a = proto.equals("A");
         Path calib = shared.resolve(a ? "data/text/wikitext2-valid.txt" : "data/text/tinystories-train-2mib.txt");
@@ -52,8 +56,9 @@ public final class StructuredTable {
         PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
         System.out.println("| target | method | perplexity |");
         System.out.println("|---|---|---|");
-        System.out.printf(Locale.ROOT, "| dense | - | %.2f |%n", Perplexity.evaluate(LlamaModel.load(model, k), ew, 8, null).ppl());
+        if (rows.contains("dense")) System.out.printf(Locale.ROOT, "| dense | - | %.2f |%n", Perplexity.evaluate(LlamaModel.load(model, k), ew, 8, null).ppl());
         for (String t : List.of("num_attention_heads=4", "intermediate_size=128", "hidden_size=48", "num_hidden_layers=4")) {
+            if (!rows.contains(t.substring(0, t.indexOf('=')))) continue;
             boolean layers = t.startsWith("num_hidden_layers");
             List<String[]> runs = new ArrayList<>();
             runs.add(new String[] {"minitron", "minitron"});
@@ -74,7 +79,7 @@ public final class StructuredTable {
             System.out.printf(Locale.ROOT, "| %s | random (mean of 5 seeds, range) | %.2f (%.2f-%.2f) |%n", t, mean,
                     java.util.Arrays.stream(v).min().orElseThrow(), java.util.Arrays.stream(v).max().orElseThrow());
         }
-        for (int g : new int[] {2, 1}) {
+        for (int g : rows.contains("num_key_value_heads") ? new int[] {2, 1} : new int[0]) {
             String t = "num_key_value_heads=" + g;
             System.out.printf(Locale.ROOT, "| %s | mean-pool | %.2f |%n", t, run(model, cfg, k, null, List.of(t), Planner.KvReduce.MEAN_POOL, false, Map.of(), 0, cw, ew, work, quiet));
             System.out.printf(Locale.ROOT, "| %s | minitron --kv-reduce prune | %.2f |%n", t, run(model, cfg, k, "minitron", List.of(t), Planner.KvReduce.PRUNE, false, Map.of(), 0, cw, ew, work, quiet));
