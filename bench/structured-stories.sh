@@ -10,6 +10,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 proto="${1:?usage: structured-stories.sh A|B [OUT_DIR]}"
 out="${2:-$(mktemp -d)}"
+mkdir -p "$out"
 shared="$here/../shared"
 model="$shared/models/stories260K"
 [ -d "$model" ] || { echo "no $model (../shared is missing)" >&2; exit 1; }
