@@ -38,9 +38,10 @@ import picocli.CommandLine.Spec;
  * calibrated layer by layer, streamed from the memory-mapped input to a new model folder that appears atomically.
  */
 @Command(name = "prune", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Prune the linear layers of a Llama-family checkpoint (magnitude, Wanda or SparseGPT; unstructured or N:M).",
+        description = {"Prune the linear layers of a Llama-family checkpoint (magnitude, Wanda or SparseGPT; unstructured or N:M),",
+                "or remove structure with --target KEY=VALUE (heads, KV groups, neurons, channels, layers; minitron, magnitude, random, wanda).",
                 "Writes a Hugging Face folder: config.json, model.safetensors, the tokenizer files.",
-                "Embeddings, norms and the output head are never pruned."})
+                "Unstructured pruning never touches embeddings, norms or the output head."})
 public final class PruneCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin CommonOptions common;
@@ -49,7 +50,8 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Hugging Face model folder (config.json, *.safetensors, tokenizer).")
     Path model;
 
-    @Option(names = "--method", required = true, description = "magnitude, wanda or sparsegpt.")
+    @Option(names = "--method", description = "Unstructured: magnitude, wanda or sparsegpt. Structured (--target): minitron, magnitude, random, wanda, ..."
+            + " (none needed when the only target is num_key_value_heads: mean-pooling).")
     String method;
 
     static final class Target {
@@ -86,7 +88,7 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--calib-sampling", defaultValue = "random", description = "first (the first N windows) or random (N seeded random windows; default).")
     String sampling;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of the random calibration windows (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the random calibration windows and of the structured --method random (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--block-size", defaultValue = "128", description = "SparseGPT: columns per block (default: ${DEFAULT-VALUE}).")
@@ -98,7 +100,9 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--micro-batch", defaultValue = "0", description = "Calibration windows per forward pass (default: automatic).")
     int microBatch;
 
-    @Option(names = "--out", required = true, description = "Output folder (must not exist, unless --force).")
+    @Mixin StructuredOptions structured;
+
+    @Option(names = "--out", description = "Output folder (must not exist, unless --force).")
     Path out;
 
     @Option(names = "--force", description = "Replace the output folder if it exists.")
@@ -106,6 +110,9 @@ public final class PruneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (structured.active()) return StructuredPruneRun.run(this, structured);
+        if (method == null) throw usage("give --method magnitude|wanda|sparsegpt (or --target KEY=VALUE for structured pruning)");
+        if (out == null) throw usage("give --out DIR");
         Sparsity fallback = sparsityOption();
         if (!Methods.NAMES.contains(method)) throw usage("--method must be one of " + Methods.NAMES + ", got '" + method + "'");
         if (perRow && !method.equals("magnitude")) throw usage("--per-row applies to magnitude only (wanda always compares within rows)");
@@ -164,7 +171,7 @@ public final class PruneCommand implements Callable<Integer> {
         return null;
     }
 
-    private UsageException usage(String msg) {
+    UsageException usage(String msg) {
         return new UsageException(spec.commandLine(), msg);
     }
 
