@@ -11,9 +11,10 @@ computed with torch autograd on the Llama of torch_forward.py, from the formulas
     divided by its L2 norm.
 
   torch_taylor.py --model DIR --windows ids.json --seq-len L --samples N --batch B [--taylor first] [--group-agg sum] --out scores.json
+  torch_taylor.py --random-ids ids.json --vocab V --count N      # a random token stream for a synthetic model
 
 ids.json is the token stream (prune4j tokenize); windows are its first N non-overlapping windows of L tokens.
-Prints one JSON line: seconds and tokens of each gradient pass.
+Prints one JSON line: seconds and tokens of each pass (taylor: gradients and unit scores; michel: head-mask gradients).
 """
 import argparse, json, os, sys, time
 
@@ -131,7 +132,15 @@ def main():
     ap.add_argument("--group-agg", default="sum", choices=["sum", "mean", "max", "prod", "first"])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out")
+    ap.add_argument("--random-ids")
+    ap.add_argument("--vocab", type=int)
+    ap.add_argument("--count", type=int)
     a = ap.parse_args()
+    if a.random_ids:
+        g = torch.Generator().manual_seed(1)
+        with open(a.random_ids, "w") as f:
+            json.dump(torch.randint(0, a.vocab, (a.count,), generator=g).tolist(), f)
+        return
     torch.set_num_threads(a.threads)
     with open(a.windows) as f:
         ids = json.load(f)
@@ -142,8 +151,8 @@ def main():
     m = load(a.model)
     t0 = time.perf_counter()
     grad, acc = gradients(m, windows, a.batch, a.taylor in ("second", "mix"))
-    t_taylor = time.perf_counter() - t0
     taylor = taylor_scores(m, grad, acc, a.taylor, a.group_agg)
+    t_taylor = time.perf_counter() - t0
     t0 = time.perf_counter()
     michel = michel_scores(m, windows, a.batch)
     t_michel = time.perf_counter() - t0
