@@ -98,7 +98,10 @@ public final class StructuredPruner {
         double writeSeconds = 0;
         if (job.out() != null) {
             long t0 = System.nanoTime();
-            output = StructuredWriter.write(model, cfg, src, plan, job.out(), job.replace(), job.metadata(), log);
+            Map<String, String> md = new LinkedHashMap<>(job.metadata() == null ? Map.of() : job.metadata());
+            md.put("method", plan.criterion()); // from the plan, so a plan applied again writes the same header
+            md.put("target", describe(plan.targets()));
+            output = StructuredWriter.write(model, cfg, src, plan, job.out(), job.replace(), md, log);
             writeSeconds = (System.nanoTime() - t0) / 1e9;
         }
         return new Result(plan, output, scoreSeconds, writeSeconds, calibTokens);

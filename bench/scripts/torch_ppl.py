@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Independent perplexity of a Llama-family model folder in plain PyTorch (no transformers, no safetensors package).
 
-    /usr/bin/python3 bench/torch_ppl.py MODEL_DIR IDS.json --seq-len 128 [--windows 64]
+    /usr/bin/python3 bench/scripts/torch_ppl.py MODEL_DIR IDS.json --seq-len 128 [--windows 64]
 
 Reads config.json (uniform shapes, head_dim explicit or hidden/heads; the prune4j_layers per-layer list if present)
 and model.safetensors (header parsed by hand; F32, BF16, F16), runs the decoder as Hugging Face's LlamaForCausalLM
@@ -13,29 +13,13 @@ import argparse, json, math, os, struct, sys
 import numpy as np
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_forward import read_safetensors  # noqa: E402
+
 
 def load_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = info["data_offsets"]
-        raw = data[a:b]
-        dt = info["dtype"]
-        if dt == "F32":
-            arr = np.frombuffer(raw, dtype="<f4").astype(np.float64)
-        elif dt == "F16":
-            arr = np.frombuffer(raw, dtype="<f2").astype(np.float64)
-        elif dt == "BF16":
-            arr = (np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16).view(np.float32).astype(np.float64)
-        else:
-            raise SystemExit(f"{path}: tensor {name} has dtype {dt}; expected F32, BF16 or F16")
-        out[name] = torch.from_numpy(arr.copy()).reshape(info["shape"])
-    return out
+    """Every tensor as float64 torch, through the benchmark's hand-written safetensors reader."""
+    return {k: torch.from_numpy(v.astype(np.float64)) for k, v in read_safetensors(path).items()}
 
 
 def rms_norm(x, w, eps):
