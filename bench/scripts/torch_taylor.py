@@ -123,8 +123,8 @@ def michel_scores(m, windows, batch):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", required=True)
-    ap.add_argument("--windows", required=True)
+    ap.add_argument("--model")
+    ap.add_argument("--windows")
     ap.add_argument("--seq-len", type=int, default=128)
     ap.add_argument("--samples", type=int, default=32)
     ap.add_argument("--batch", type=int, default=8)
@@ -141,6 +141,8 @@ def main():
         with open(a.random_ids, "w") as f:
             json.dump(torch.randint(0, a.vocab, (a.count,), generator=g).tolist(), f)
         return
+    if not a.model or not a.windows:
+        ap.error("give --model DIR and --windows ids.json (or --random-ids FILE --vocab V --count N)")
     torch.set_num_threads(a.threads)
     with open(a.windows) as f:
         ids = json.load(f)

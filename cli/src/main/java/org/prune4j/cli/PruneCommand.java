@@ -38,8 +38,9 @@ import picocli.CommandLine.Spec;
  * calibrated layer by layer, streamed from the memory-mapped input to a new model folder that appears atomically.
  */
 @Command(name = "prune", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Prune the linear layers of a Llama-family checkpoint (magnitude, Wanda or SparseGPT; unstructured or N:M),",
-                "or remove structure with --target KEY=VALUE (heads, KV groups, neurons, channels, layers; minitron, magnitude, random, wanda).",
+        description = {"Prune a Llama-family checkpoint: its linear layers (magnitude, Wanda or SparseGPT; unstructured or N:M), or its structure.",
+                "Structured: --target KEY=VALUE removes heads, KV groups, neurons, channels or layers, scored by minitron, taylor, michel,",
+                "magnitude, random or wanda.",
                 "Writes a Hugging Face folder: config.json, model.safetensors, the tokenizer files.",
                 "Unstructured pruning never touches embeddings, norms or the output head."})
 public final class PruneCommand implements Callable<Integer> {
@@ -50,7 +51,7 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Hugging Face model folder (config.json, *.safetensors, tokenizer).")
     Path model;
 
-    @Option(names = "--method", description = "Unstructured: magnitude, wanda or sparsegpt. Structured (--target): minitron, magnitude, random, wanda, ..."
+    @Option(names = "--method", description = "Unstructured: magnitude, wanda or sparsegpt. Structured (--target): minitron, taylor, michel, magnitude, random, wanda"
             + " (none needed when the only target is num_key_value_heads: mean-pooling).")
     String method;
 
