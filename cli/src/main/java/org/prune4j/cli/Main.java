@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
                 PruneCommand.class,
                 DemoCommand.class,
                 TrainCommand.class,
+                DistillCommand.class,
                 DevicesCommand.class,
         })
 public final class Main implements Runnable {
