@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.prune4j.distill.Batches;
 import org.prune4j.distill.KdObjective;
+import org.prune4j.distill.Lora;
 import org.prune4j.distill.Schedule;
 import org.prune4j.distill.SparsityMasks;
 import org.prune4j.distill.TrainLoop;
@@ -104,6 +105,17 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(names = "--keep-sparsity", negatable = true, description = "Keep the student's zero weights exactly zero (default: on when its decoder matrices hold zeros).")
     Boolean keepSparsity;
 
+    @Option(names = "--lora-rank", description = "Train LoRA adapters of this rank instead of the weights (base frozen; merged into --out at the end).")
+    Integer loraRank;
+    @Option(names = "--lora-alpha", defaultValue = "8", description = "LoRA alpha; updates are scaled by alpha / rank (default ${DEFAULT-VALUE}, as PEFT).")
+    double loraAlpha;
+    @Option(names = "--lora-targets", defaultValue = "q,k,v,o,gate,up,down", description = "Linear layers that get adapters (default ${DEFAULT-VALUE}, as LLM-Pruner's recovery).")
+    String loraTargets;
+    @Option(names = "--lora-dropout", defaultValue = "0", description = "Dropout on the adapters' input (default ${DEFAULT-VALUE}).")
+    double loraDropout;
+    @Option(names = "--lora-save", description = "Also write the adapters, unmerged, as a PEFT folder (adapter_config.json + adapter_model.safetensors).")
+    Path loraSave;
+
     @Option(names = "--checkpoint-dir", description = "Keep the latest resumable checkpoint here (written atomically).")
     Path checkpointDir;
     @Option(names = "--checkpoint-every", defaultValue = "0", description = "Checkpoint every K steps (0: only at the end; default ${DEFAULT-VALUE}).")
@@ -187,7 +199,21 @@ public final class DistillCommand implements Callable<Integer> {
                 Double.toString(alpha), hiddenLoss, Double.toString(hiddenWeight), String.valueOf(layerMap), Double.toString(lr), Double.toString(minLr), schedule,
                 Integer.toString(warmup), Double.toString(weightDecay), Boolean.toString(decayNorms), Double.toString(beta1), Double.toString(beta2),
                 Double.toString(eps), Integer.toString(gradAccum), Double.toString(clip), Boolean.toString(keep));
-        TrainLoop loop = new TrainLoop(s.parameters(), objective, batches, settings, keep ? masks : null, s.kernels(), recipe);
+        Lora lora = null;
+        if (loraRank != null) {
+            if (loraSave != null && Files.exists(loraSave) && !force) throw new UsageException(cl, loraSave + " already exists (use --force to replace it)");
+            try {
+                lora = Lora.attach(s, new Lora.Config(loraRank, loraAlpha, loraDropout, Lora.Config.parseTargets(loraTargets)), seed);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(cl, e.getMessage());
+            }
+            recipe += " lora " + loraRank + " " + loraAlpha + " " + loraDropout + " " + loraTargets + " base " + TrainLoop.fingerprint("", s.parameters());
+        } else if (loraSave != null) {
+            throw new UsageException(cl, "--lora-save needs --lora-rank");
+        }
+        TrainLoop loop = new TrainLoop(lora != null ? lora.parameters() : s.parameters(), objective, batches, settings,
+                keep && lora == null ? masks : null, s.kernels(), recipe);
+        if (lora != null) loop.onMicroBatch(lora::microBatch);
         if (resume != null) {
             loop.resume(resume);
             err.printf(Locale.ROOT, "distill: resumed %s at step %d of %d%n", resume, loop.stepsDone(), steps);
@@ -240,6 +266,10 @@ public final class DistillCommand implements Callable<Integer> {
             result.put("eval_ppl", ppl);
             err.printf(Locale.ROOT, "distill: eval ppl after %.3f%n", ppl);
         }
+        if (lora != null) {
+            if (loraSave != null) lora.save(loraSave, student.toAbsolutePath().normalize().toString(), force);
+            lora.merge(keep);
+        }
         s.setTrainable(false);
         ModelConfig cfg = s.config();
         AtomicFiles.buildFolder(out, force, dir -> {
@@ -253,6 +283,7 @@ public final class DistillCommand implements Callable<Integer> {
         result.put("tokens", (long) loop.stepsDone() * loop.tokensPerStep());
         result.put("seconds", seconds);
         result.put("out", out.toString());
+        if (loraSave != null) result.put("lora_save", loraSave.toString());
         common.emit(String.format(Locale.ROOT, "distilled %s for %d steps (loss %.4f -> %.4f) in %.1f s%s; saved %s", student, loop.stepsDone(), firstLast[0], firstLast[1], seconds,
                 result.containsKey("eval_ppl") ? String.format(Locale.ROOT, ", eval ppl %.3f", (Double) result.get("eval_ppl")) : "", out), result);
         return 0;
