@@ -180,7 +180,7 @@ public final class DistillCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UsageException(cl, e.getMessage());
         }
-        KdObjective objective = new KdObjective(t == null ? s : t, s, kcfg, seed);
+        KdObjective objective = new KdObjective(t, s, kcfg, seed);
 
         var tok = Tokenizers.load(student);
         int[] ids = tokens(data, tok);

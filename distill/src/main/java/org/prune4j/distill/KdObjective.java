@@ -46,12 +46,17 @@ public final class KdObjective implements Objective {
 
     /**
      * A distillation objective; vocabularies must match and every mapped layer must exist (else an
-     * {@link IllegalArgumentException} saying which). {@code seed} initialises projections.
+     * {@link IllegalArgumentException} saying which). {@code seed} initialises projections. The teacher may be null
+     * for hard-label CE without a hidden loss (CE fine-tuning through the same loop).
      */
     public KdObjective(LlamaModel teacher, LlamaModel student, Config cfg, long seed) {
         this.teacher = teacher;
         this.student = student;
         this.cfg = cfg;
+        if (teacher == null) {
+            if (cfg.loss() != LogitLoss.CE || cfg.hidden() != HiddenLoss.NONE) throw new IllegalArgumentException("this objective needs a teacher");
+            return;
+        }
         int vt = teacher.config().vocabSize(), vs = student.config().vocabSize();
         if (vt != vs) throw new IllegalArgumentException("teacher and student vocabularies differ: " + vt + " vs " + vs + " tokens; logit distillation needs the same vocabulary");
         if (cfg.hidden() != HiddenLoss.NONE) {
@@ -83,7 +88,7 @@ public final class KdObjective implements Objective {
         boolean hidden = cfg.hidden() != HiddenLoss.NONE && cfg.hiddenWeight() > 0;
 
         // teacher: inference path, once per batch; hidden states of mapped layers copied as they pass
-        Tensor[] teacherStates = new Tensor[teacher.numLayers()];
+        Tensor[] teacherStates = new Tensor[teacher == null ? 0 : teacher.numLayers()];
         Tensor tLogits = null;
         if (cfg.loss() != LogitLoss.CE || hidden) {
             Observer keep = !hidden ? Observer.NONE : new Observer() {
