@@ -80,6 +80,22 @@ class DistillCliTest {
     }
 
     @Test
+    void aFullTeacherCacheGivesTheOnlineLossAndIsReused() throws Exception {
+        Cli online = Cli.run(args(tmp.resolve("online"), "--steps", "2"));
+        Path cache = tmp.resolve("cache");
+        Cli built = Cli.run(args(tmp.resolve("cached"), "--steps", "2", "--teacher-cache", cache.toString(), "--teacher-top-k", "512"));
+        assertEquals(0, built.code(), built.err());
+        assertTrue(built.err().contains("teacher cache: 4/4 windows"), built.err());
+        Cli reused = Cli.run(args(tmp.resolve("cached2"), "--steps", "2", "--teacher-cache", cache.toString(), "--teacher-top-k", "512"));
+        assertFalse(reused.err().contains("teacher cache:"), "the second run maps the cache instead of rebuilding it");
+        double a = ((Number) Json.parseObject(online.lastLine(), false).get("first_loss")).doubleValue();
+        for (Cli c : new Cli[] {built, reused}) {
+            double b = ((Number) Json.parseObject(c.lastLine(), false).get("first_loss")).doubleValue();
+            assertEquals(a, b, 1e-5 * a, "k = vocab: the cached loss is the full loss (F32 summation order only)");
+        }
+    }
+
+    @Test
     void resumesOnlyItsOwnRun() throws Exception {
         Path ck = tmp.resolve("ck");
         assertEquals(0, Cli.run(args(tmp.resolve("a"), "--steps", "2", "--checkpoint-dir", ck.toString())).code());

@@ -15,6 +15,7 @@ import org.prune4j.distill.KdObjective;
 import org.prune4j.distill.Lora;
 import org.prune4j.distill.Schedule;
 import org.prune4j.distill.SparsityMasks;
+import org.prune4j.distill.TeacherCache;
 import org.prune4j.distill.TrainLoop;
 import org.prune4j.io.AtomicFiles;
 import org.prune4j.io.config.ModelConfig;
@@ -104,6 +105,11 @@ public final class DistillCommand implements Callable<Integer> {
     long seed;
     @Option(names = "--keep-sparsity", negatable = true, description = "Keep the student's zero weights exactly zero (default: on when its decoder matrices hold zeros).")
     Boolean keepSparsity;
+
+    @Option(names = "--teacher-cache", description = "Offline KD: read the teacher's top-k log-probabilities from this folder, building it first when absent (needs --data-sampling first, --loss kl).")
+    Path teacherCache;
+    @Option(names = "--teacher-top-k", defaultValue = "64", description = "Teacher probabilities kept per position in --teacher-cache, plus the leftover mass (default ${DEFAULT-VALUE}).")
+    int teacherTopK;
 
     @Option(names = "--lora-rank", description = "Train LoRA adapters of this rank instead of the weights (base frozen; merged into --out at the end).")
     Integer loraRank;
@@ -199,6 +205,7 @@ public final class DistillCommand implements Callable<Integer> {
                 Double.toString(alpha), hiddenLoss, Double.toString(hiddenWeight), String.valueOf(layerMap), Double.toString(lr), Double.toString(minLr), schedule,
                 Integer.toString(warmup), Double.toString(weightDecay), Boolean.toString(decayNorms), Double.toString(beta1), Double.toString(beta2),
                 Double.toString(eps), Integer.toString(gradAccum), Double.toString(clip), Boolean.toString(keep));
+        if (teacherCache != null) recipe += " teacher-cache top-" + teacherTopK;
         Lora lora = null;
         if (loraRank != null) {
             if (loraSave != null && Files.exists(loraSave) && !force) throw new UsageException(cl, loraSave + " already exists (use --force to replace it)");
@@ -213,7 +220,23 @@ public final class DistillCommand implements Callable<Integer> {
         }
         TrainLoop loop = new TrainLoop(lora != null ? lora.parameters() : s.parameters(), objective, batches, settings,
                 keep && lora == null ? masks : null, s.kernels(), recipe);
-        if (lora != null) loop.onMicroBatch(lora::microBatch);
+        TeacherCache cache = null;
+        if (teacherCache != null) {
+            if (t == null) throw new UsageException(cl, "--teacher-cache needs --teacher");
+            long reads = (long) steps * gradAccum * batch;
+            ProgressLine p = new ProgressLine(err, "teacher cache", Math.min(reads, batches.windows()), "windows", false);
+            try {
+                cache = TeacherCache.openOrBuild(teacherCache, t, batches, (int) Math.min(reads, batches.windows()), temperature, teacherTopK, (d, n) -> p.update(d));
+                objective.withCache(cache, batches.windows());
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(cl, e.getMessage());
+            }
+        }
+        Lora lo = lora;
+        loop.onMicroBatch(m -> {
+            objective.microBatch(m);
+            if (lo != null) lo.microBatch(m);
+        });
         if (resume != null) {
             loop.resume(resume);
             err.printf(Locale.ROOT, "distill: resumed %s at step %d of %d%n", resume, loop.stepsDone(), steps);
@@ -261,6 +284,7 @@ public final class DistillCommand implements Callable<Integer> {
             throw new IOException(e.getMessage() + (checkpointDir != null ? "; the last good checkpoint is in " + checkpointDir : "") + "; no output written");
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
+        if (cache != null) cache.close();
         if (evalW != null) {
             double ppl = Perplexity.evaluate(s, evalW, batch, null).ppl();
             result.put("eval_ppl", ppl);

@@ -75,6 +75,26 @@ public final class KdObjective implements Objective {
 
     public Config config() { return cfg; }
 
+    private TeacherCache cache;
+    private int streamWindows;
+    private long microBatch;
+
+    /**
+     * Reads the teacher from {@code c} (forward KL only, no hidden loss) instead of running it; {@code streamWindows}
+     * is the data's window count (FIRST sampling wraps around it).
+     */
+    public KdObjective withCache(TeacherCache c, int streamWindows) {
+        if (cfg.loss() != LogitLoss.KL || cfg.hidden() != HiddenLoss.NONE)
+            throw new IllegalArgumentException("--teacher-cache serves forward KL without a hidden loss");
+        if (c.temperature() != cfg.temperature()) throw new IllegalArgumentException("the teacher cache was built at temperature " + c.temperature() + ", the run uses " + cfg.temperature());
+        this.cache = c;
+        this.streamWindows = streamWindows;
+        return this;
+    }
+
+    /** Which micro-batch runs next (the cache's windows). */
+    public void microBatch(long m) { microBatch = m; }
+
     @Override
     public Map<String, Var> extraParameters() {
         Map<String, Var> m = new LinkedHashMap<>();
@@ -90,7 +110,7 @@ public final class KdObjective implements Objective {
         // teacher: inference path, once per batch; hidden states of mapped layers copied as they pass
         Tensor[] teacherStates = new Tensor[teacher == null ? 0 : teacher.numLayers()];
         Tensor tLogits = null;
-        if (cfg.loss() != LogitLoss.CE || hidden) {
+        if ((cfg.loss() != LogitLoss.CE && cache == null) || hidden) {
             Observer keep = !hidden ? Observer.NONE : new Observer() {
                 @Override public void layerOutput(int layer, Tensor h) { teacherStates[layer] = h.copy(); }
             };
@@ -115,7 +135,13 @@ public final class KdObjective implements Objective {
             total = NextToken.crossEntropy(tape, logits, batch);
             parts.put("ce", (double) total.value().item());
         } else {
-            Var kd = cfg.loss() == LogitLoss.KL ? tape.klDivergence(logits, tLogits, cfg.temperature()) : tape.reverseKl(logits, tLogits, cfg.temperature());
+            Var kd;
+            if (cache != null) {                                                       // FIRST sampling: windows [mB, (m+1)B)
+                TeacherCache.Rows r = cache.rows(microBatch * b, b, streamWindows);
+                kd = tape.topKKl(logits, r.ids(), r.logp(), r.rest(), cache.k(), cfg.temperature());
+            } else {
+                kd = cfg.loss() == LogitLoss.KL ? tape.klDivergence(logits, tLogits, cfg.temperature()) : tape.reverseKl(logits, tLogits, cfg.temperature());
+            }
             parts.put("kd", (double) kd.value().item());
             if (cfg.alpha() < 1) {
                 Var ce = NextToken.crossEntropy(tape, logits, batch);
