@@ -327,4 +327,9 @@ public final class Tape {
 
     /** 1 - mean over rows of cos(student_i, teacher_i), rows of [N, C] (hidden-state distillation). */
     public Var cosineLoss(Var student, Tensor teacher) { return LossOps.cosineLoss(this, student, teacher); }
+
+    /** tau^2 * mean KL(teacher || student) with the teacher given as top-k ids, log-probabilities and leftover mass per row. */
+    public Var topKKl(Var student, int[] ids, float[] teacherLogP, float[] rest, int topK, float temperature) {
+        return LossOps.topKKl(this, student, ids, teacherLogP, rest, topK, temperature);
+    }
 }

@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
                 ScoresCommand.class,
                 DemoCommand.class,
                 TrainCommand.class,
+                DistillCommand.class,
                 DevicesCommand.class,
         })
 public final class Main implements Runnable {
