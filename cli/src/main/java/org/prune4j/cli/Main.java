@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
                 TrainCommand.class,
                 DevicesCommand.class,
                 ExportCommand.class,
+                SweepCommand.class,
         })
 public final class Main implements Runnable {
 
