@@ -13,6 +13,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.prune4j.io.SharedData;
+import org.prune4j.io.config.ModelConfig;
+import org.prune4j.io.safetensors.SafeTensors;
+import org.prune4j.io.safetensors.SafeTensorsWriter;
 import org.prune4j.io.json.Json;
 import org.prune4j.tensor.Tensor;
 import org.prune4j.tensor.VectorKernels;
@@ -63,6 +66,47 @@ class GgufLlamaCppTest {
                 "--calib-samples", "4", "--seq-len", "128", "--calib-sampling", "first", "--out", pruned.toString());
         assertEquals(0, p.code(), p.err());
         exportAndCompare(pruned, "f32");
+    }
+
+    /**
+     * A heads- and width-pruned stories260K, cut by hand: layer 0 loses its last KV group (query heads 6 and 7 and
+     * KV head 3), layer 1's MLP keeps 128 of 172 channels. Its layers now differ, so it goes out as llama.cpp's "deci".
+     */
+    @Test
+    void perLayerShapesRunInLlamaCppAsDeci() throws Exception {
+        Path cut = tmp.resolve("s260k-cut");
+        Files.createDirectories(cut);
+        ModelConfig cfg = ModelConfig.read(model);
+        int hd = cfg.headDim();
+        Map<String, Tensor> t = new LinkedHashMap<>();
+        try (SafeTensors st = SafeTensors.open(model)) {
+            for (String n : st.names()) t.put(n, Tensor.of(st.get(n).toFloatArray(), st.get(n).shape()));
+        }
+        t.put("model.layers.0.self_attn.q_proj.weight", rows(t.get("model.layers.0.self_attn.q_proj.weight"), 6 * hd));
+        t.put("model.layers.0.self_attn.k_proj.weight", rows(t.get("model.layers.0.self_attn.k_proj.weight"), 3 * hd));
+        t.put("model.layers.0.self_attn.v_proj.weight", rows(t.get("model.layers.0.self_attn.v_proj.weight"), 3 * hd));
+        t.put("model.layers.0.self_attn.o_proj.weight", cols(t.get("model.layers.0.self_attn.o_proj.weight"), 6 * hd));
+        t.put("model.layers.1.mlp.gate_proj.weight", rows(t.get("model.layers.1.mlp.gate_proj.weight"), 128));
+        t.put("model.layers.1.mlp.up_proj.weight", rows(t.get("model.layers.1.mlp.up_proj.weight"), 128));
+        t.put("model.layers.1.mlp.down_proj.weight", cols(t.get("model.layers.1.mlp.down_proj.weight"), 128));
+        SafeTensorsWriter.write(cut.resolve("model.safetensors"), t, Map.of());
+        cfg.withLayer(0, 6, 3, cfg.intermediateSize(0)).withLayer(1, cfg.numHeads(1), cfg.numKvHeads(1), 128).write(cut.resolve("config.json"));
+        Files.copy(model.resolve("tokenizer.model"), cut.resolve("tokenizer.model"));
+        Map<String, Object> r = exportAndCompare(cut, "f32");
+        @SuppressWarnings("unchecked") Map<String, Object> header = (Map<String, Object>) r.get("header");
+        assertEquals("deci", header.get("architecture"));
+    }
+
+    private static Tensor rows(Tensor w, int keep) {
+        int cols = w.shape()[1];
+        return Tensor.of(java.util.Arrays.copyOf(w.toFloatArray(), keep * cols), keep, cols);
+    }
+
+    private static Tensor cols(Tensor w, int keep) {
+        int rows = w.shape()[0], cols = w.shape()[1];
+        float[] a = w.toFloatArray(), out = new float[rows * keep];
+        for (int r = 0; r < rows; r++) System.arraycopy(a, r * cols, out, r * keep, keep);
+        return Tensor.of(out, rows, keep);
     }
 
     @Test
