@@ -97,6 +97,38 @@ class GgufLlamaCppTest {
         assertEquals("deci", header.get("architecture"));
     }
 
+    /**
+     * A byte-level BPE vocabulary (GPT-2's tokenizer.json) goes out as GGUF model "gpt2" with pre-tokenizer "gpt-2":
+     * llama.cpp then cuts and merges a text into the same ids as prune4j (which matches Hugging Face's tokenizers),
+     * and runs the (random, 2-layer) model it belongs to as prune4j does.
+     */
+    @Test
+    void byteLevelBpeVocabularyTokenizesInLlamaCppAsInPrune4j() throws Exception {
+        Path dir = tmp.resolve("tiny-gpt2-vocab");
+        Files.createDirectories(dir);
+        ModelConfig cfg = ModelConfig.builder("LlamaForCausalLM").numLayers(2).hiddenSize(32).numHeads(4).numKvHeads(2).intermediateSize(64)
+                .vocabSize(50257).maxPositionEmbeddings(128).tieWordEmbeddings(true).bosTokenId(50256).eosTokenIds(50256).build();
+        try (VectorKernels k = new VectorKernels(2)) {
+            SafeTensorsWriter.write(dir.resolve("model.safetensors"), LlamaModel.random(cfg, 3, 0.02f, k).namedTensors(), Map.of());
+        }
+        cfg.write(dir.resolve("config.json"));
+        Files.copy(SharedData.root().get().resolve("data/tokenizers/gpt2/tokenizer.json"), dir.resolve("tokenizer.json"));
+        Path gguf = tmp.resolve("tiny-gpt2-vocab.gguf");
+        Cli e = Cli.run("export", "--model", dir.toString(), "--out", gguf.toString());
+        assertEquals(0, e.code(), e.err());
+
+        String text = "Hello world! It's 2026, and naïve café-goers don't   count 12345 tokens.\nNew line\ttab ünïcödé 日本語";
+        int[] ids = org.prune4j.io.tokenizer.Tokenizers.load(dir).encode(text);
+        List<Integer> score = new ArrayList<>();
+        for (int id : ids) score.add(id);
+        Map<String, Object> r = LlamaCpp.find().get().check(gguf, Map.of("prompt", List.of(ids[0]), "steps", 1, "score", score, "text", text));
+        assertEquals(score, ints(r.get("tokenize")), "llama.cpp's ids for the text vs prune4j's (= Hugging Face tokenizers')");
+        double[] mine = logLikelihoods(dir, ids);
+        @SuppressWarnings("unchecked") List<Object> theirs = (List<Object>) r.get("logprobs");
+        for (int i = 0; i < mine.length; i++)
+            assertEquals(mine[i], ((Number) theirs.get(i)).doubleValue(), LOGPROB_TOL, "log-likelihood of token " + (i + 1));
+    }
+
     private static Tensor rows(Tensor w, int keep) {
         int cols = w.shape()[1];
         return Tensor.of(java.util.Arrays.copyOf(w.toFloatArray(), keep * cols), keep, cols);
