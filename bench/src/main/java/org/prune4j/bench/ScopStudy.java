@@ -21,6 +21,8 @@ import org.prune4j.io.tokenizer.Tokenizers;
 import org.prune4j.pruning.calibration.CalibrationData;
 import org.prune4j.pruning.structured.UnitKind;
 import org.prune4j.pruning.structured.UnitScores;
+import org.prune4j.pruning.structured.scop.Scop;
+import org.prune4j.pruning.structured.scop.ScopConfig;
 import org.prune4j.pruning.structured.scop.ScopSelection;
 import org.prune4j.pruning.structured.scop.UnitMask;
 import org.prune4j.tensor.Kernels;
@@ -39,6 +41,10 @@ public final class ScopStudy {
     private ScopStudy() {}
 
     public static void main(String[] args) throws Exception {
+        if (args[0].equals("speed")) {
+            speed(args);
+            return;
+        }
         Path model = Path.of(args[0]), text = Path.of(args[1]);
         String what = args.length > 2 ? args[2] : "all";
         Kernels k = new VectorKernels(Runtime.getRuntime().availableProcessors());
@@ -93,6 +99,36 @@ public final class ScopStudy {
                 }
             }
         }
+    }
+
+    /**
+     * SCOP's cost on a synthetic model: {@code speed HIDDEN LAYERS INTERMEDIATE VOCAB WINDOWS STEPS KIND}; random weights
+     * (std 0.02), random tokens, windows of 128; prints the total and seconds per layer (statistics and knockoff fit,
+     * then gate steps).
+     */
+    static void speed(String[] a) throws Exception {
+        int hidden = Integer.parseInt(a[1]), layers = Integer.parseInt(a[2]), inter = Integer.parseInt(a[3]), vocab = Integer.parseInt(a[4]);
+        int windows = Integer.parseInt(a[5]), steps = Integer.parseInt(a[6]);
+        UnitKind kind = UnitKind.valueOf(a[7].toUpperCase());
+        Kernels k = new VectorKernels(Runtime.getRuntime().availableProcessors());
+        int heads = hidden / 64;
+        ModelConfig cfg = ModelConfig.builder("LlamaForCausalLM").hiddenSize(hidden).numLayers(layers).numHeads(heads).numKvHeads(heads).headDim(64)
+                .intermediateSize(inter).vocabSize(vocab).tieWordEmbeddings(false).maxPositionEmbeddings(256).build();
+        LlamaModel m = LlamaModel.random(cfg, 1, 0.02f, k);
+        System.out.printf("synthetic model: %,d parameters (hidden %d, %d layers, MLP %d, vocab %d), %d windows of 128, %d steps, %s%n",
+                m.parameterCount(), hidden, layers, inter, vocab, windows, steps, kind);
+        SplittableRandom r = new SplittableRandom(2);
+        int[][] calib = new int[windows][128];
+        for (int[] w : calib) for (int i = 0; i < 128; i++) w[i] = r.nextInt(vocab);
+        long t0 = System.nanoTime();
+        long[] fitDone = new long[1];
+        Scop.Result res = Scop.score(m, calib, new ScopConfig(kind, ScopConfig.Loss.KD, ScopConfig.Statistic.SWAP, steps, 0.01, 8, 0), s -> {
+            if (s.contains("knockoffs for")) fitDone[0] = System.nanoTime();
+            System.out.println(s);
+        });
+        double total = (System.nanoTime() - t0) / 1e9, fit = (fitDone[0] - t0) / 1e9;
+        System.out.printf("scop %s: %.1f s in all, %.2f s per layer (statistics + knockoff fit %.2f s/layer, %d gate steps %.2f s/layer)%n",
+                kind, total, total / layers, fit / layers, steps, (total - fit) / layers);
     }
 
     static UnitScores score(Path dir, Kernels k, String method, UnitKind kind, int[][] calib, Map<String, String> opts, long seed) throws Exception {

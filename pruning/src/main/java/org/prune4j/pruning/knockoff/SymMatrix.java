@@ -60,33 +60,40 @@ public final class SymMatrix {
         return l;
     }
 
-    /** L⁻¹ for a lower-triangular L (forward substitution, column by column). */
+    /** L⁻¹ for a lower-triangular L, row by row: X[i] = (e_i − Σ_{k<i} L[i][k] X[k]) / L[i][i] (row axpys, cache-friendly). */
     public static double[][] lowerInverse(double[][] l) {
         int p = l.length;
         double[][] inv = new double[p][p];
-        for (int c = 0; c < p; c++) {
-            inv[c][c] = 1 / l[c][c];
-            for (int i = c + 1; i < p; i++) {
-                double s = 0;
-                for (int k = c; k < i; k++) s -= l[i][k] * inv[k][c];
-                inv[i][c] = s / l[i][i];
+        for (int i = 0; i < p; i++) {
+            double[] xi = inv[i], li = l[i];
+            xi[i] = 1;
+            for (int k = 0; k < i; k++) {
+                double c = li[k];
+                if (c == 0) continue;
+                double[] xk = inv[k];
+                for (int j = 0; j <= k; j++) xi[j] -= c * xk[j];
             }
+            double d = 1 / li[i];
+            for (int j = 0; j <= i; j++) xi[j] *= d;
         }
         return inv;
     }
 
-    /** a⁻¹ of a symmetric positive definite a, through its Cholesky factor: a⁻¹ = L⁻ᵀ L⁻¹. */
+    /** a⁻¹ of a symmetric positive definite a through its Cholesky factor: a⁻¹ = L⁻ᵀ L⁻¹ = Σ_k X[k]ᵀ X[k], X = L⁻¹. */
     public static double[][] spdInverse(double[][] a) {
-        double[][] li = lowerInverse(cholesky(a));
+        double[][] x = lowerInverse(cholesky(a));
         int p = a.length;
         double[][] inv = new double[p][p];
-        for (int i = 0; i < p; i++)
-            for (int j = 0; j <= i; j++) {
-                double s = 0;
-                for (int k = i; k < p; k++) s += li[k][i] * li[k][j];
-                inv[i][j] = s;
-                inv[j][i] = s;
+        for (int k = 0; k < p; k++) {
+            double[] xk = x[k];
+            for (int i = 0; i <= k; i++) {
+                double c = xk[i];
+                if (c == 0) continue;
+                double[] ri = inv[i];
+                for (int j = 0; j <= i; j++) ri[j] += c * xk[j];
             }
+        }
+        for (int i = 0; i < p; i++) for (int j = 0; j < i; j++) inv[j][i] = inv[i][j];
         return inv;
     }
 
