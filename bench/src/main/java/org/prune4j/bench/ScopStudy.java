@@ -120,15 +120,18 @@ public final class ScopStudy {
         SplittableRandom r = new SplittableRandom(2);
         int[][] calib = new int[windows][128];
         for (int[] w : calib) for (int i = 0; i < 128; i++) w[i] = r.nextInt(vocab);
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        long c0 = os.getProcessCpuTime();
         long t0 = System.nanoTime();
         long[] fitDone = new long[1];
         Scop.Result res = Scop.score(m, calib, new ScopConfig(kind, ScopConfig.Loss.KD, ScopConfig.Statistic.SWAP, steps, 0.01, 8, 0), s -> {
             if (s.contains("knockoffs for")) fitDone[0] = System.nanoTime();
             System.out.println(s);
         });
-        double total = (System.nanoTime() - t0) / 1e9, fit = (fitDone[0] - t0) / 1e9;
-        System.out.printf("scop %s: %.1f s in all, %.2f s per layer (statistics + knockoff fit %.2f s/layer, %d gate steps %.2f s/layer)%n",
-                kind, total, total / layers, fit / layers, steps, (total - fit) / layers);
+        double total = (System.nanoTime() - t0) / 1e9, fit = (fitDone[0] - t0) / 1e9, cpu = (os.getProcessCpuTime() - c0) / 1e9;
+        System.out.printf("scop %s: %.1f s in all, %.2f s per layer (statistics + knockoff fit %.2f s/layer, %d gate steps %.2f s/layer); "
+                + "process CPU %.1f s (%.2f s per layer) on %d cores, load average %.1f%n",
+                kind, total, total / layers, fit / layers, steps, (total - fit) / layers, cpu, cpu / layers, os.getAvailableProcessors(), os.getSystemLoadAverage());
     }
 
     static UnitScores score(Path dir, Kernels k, String method, UnitKind kind, int[][] calib, Map<String, String> opts, long seed) throws Exception {
