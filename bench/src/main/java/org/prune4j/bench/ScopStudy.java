@@ -47,6 +47,17 @@ public final class ScopStudy {
         }
         Path model = Path.of(args[0]), text = Path.of(args[1]);
         String what = args.length > 2 ? args[2] : "all";
+        if (what.equals("diag")) { // the knockoff diagnostics of every kind, and the default SCOP's gate-training time
+            Kernels k = new VectorKernels(Runtime.getRuntime().availableProcessors());
+            LlamaModel m = LlamaModel.load(model, k);
+            int[] train = CalibrationData.tokens(text.resolve("tinystories-train-2mib.txt"), Tokenizers.load(model), "<|endoftext|>", m.config().vocabSize());
+            for (UnitKind kind : new UnitKind[] {UnitKind.NEURON, UnitKind.HEAD, UnitKind.CHANNEL}) {
+                Scop.Result r = Scop.score(LlamaModel.load(model, k), Windows.first(train, 32, 128), ScopConfig.defaults(kind)
+                        .withStatistic(ScopConfig.Statistic.SWAP).withLoss(ScopConfig.Loss.KD), System.out::println);
+                System.out.printf("%s: %.1f s; --fdr 0.1 noise %s%n", kind, r.seconds(), Arrays.toString(ScopSelection.fdr(r.scores(), 0.1, true).noise()));
+            }
+            return;
+        }
         Kernels k = new VectorKernels(Runtime.getRuntime().availableProcessors());
         Tokenizer tok = Tokenizers.load(model);
         LlamaModel dense = LlamaModel.load(model, k);

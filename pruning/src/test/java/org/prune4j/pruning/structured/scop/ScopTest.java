@@ -158,6 +158,19 @@ class ScopTest {
     }
 
     @Test
+    void rowsTooShortForKnockoffPlusArePooled() {
+        // 4 units per row at q = 0.1: alone, a row could pass at best (1 + 0) / 4 > 0.1; pooled, 10 clear positives do
+        double[][] s = {{5, 4, 3, -0.5}, {6, 7, 8, 0}, {9, 10, 11, 12}};
+        ScopSelection.Plan p = ScopSelection.fdr(new UnitScores(UnitKind.HEAD, "t", s), 0.1, true);
+        assertTrue(p.pooled());
+        // pooled W: 10 positives, a 0 and a -0.5; t = 0.5: (1 + 1) / 10 > 0.1; t = 3: (1 + 0) / 10 <= 0.1, so τ = 3 everywhere
+        assertArrayEquals(new double[] {3, 3, 3}, p.tau());
+        assertArrayEquals(new int[] {1, 1, 0}, p.noise());
+        assertTrue(p.warnings().get(0).contains("fewer than the 10"), p.warnings().get(0));
+        assertFalse(ScopSelection.fdr(new UnitScores(UnitKind.HEAD, "t", s), 0.3, true).pooled(), "4 >= ceil(1 / 0.3)");
+    }
+
+    @Test
     void uniformFdrPlansThroughThePlannerWithGqaRounding() throws Exception {
         LlamaModel m = model(6);
         // heads: 4 per layer over 2 KV groups; at q = 0.4 each layer selects 3 (τ = 3: (1 + 0) / 3 ≤ 0.4), so the uniform
