@@ -82,4 +82,82 @@ final class LossOps {
             tape.accumulate(student, k.scale(diff, (float) (dy.item() * temperature / n)));
         }, student);
     }
+
+    /**
+     * Reverse KL, tau^2 * mean over rows of KL(p_student || p_teacher) with p = softmax(logits / tau): mode-seeking
+     * where forward KL is mean-covering (Gu et al. 2024, MiniLLM). Rows of [N, V], teacher a constant.
+     * With r = log p_S - log p_T and KL_i = sum_v p_S r, d/d student = tau p_S (r - KL_i) / N.
+     */
+    static Var reverseKl(Tape tape, Var student, Tensor teacher, float temperature) {
+        Kernels k = tape.kernels();
+        int[] sh = student.shape();
+        if (sh.length != 2 || !java.util.Arrays.equals(sh, teacher.shape()))
+            throw new ShapeException("reverse KL needs student and teacher logits [N, V] of the same shape; got " + Shapes.str(sh) + " and " + Shapes.str(teacher.shape()));
+        if (!(temperature > 0)) throw new IllegalArgumentException("temperature must be positive, got " + temperature);
+        int n = sh[0], v = sh[1];
+        float invT = 1f / temperature;
+        float[] ls = k.logSoftmax(k.scale(student.value(), invT)).toFloatArray(); // [N, V] log p_S
+        float[] lt = k.logSoftmax(k.scale(teacher, invT)).toFloatArray();         // [N, V] log p_T
+        double[] rowKl = new double[n];
+        double kl = 0;
+        for (int i = 0; i < n; i++) {
+            double r = 0;
+            for (int j = i * v; j < (i + 1) * v; j++) {
+                double p = Math.exp(ls[j]);
+                if (p > 0) r += p * ((double) ls[j] - lt[j]);
+            }
+            rowKl[i] = r;
+            kl += r;
+        }
+        double t2 = (double) temperature * temperature;
+        Tensor y = Tensor.scalar((float) (t2 * kl / n));
+        return tape.record("reverseKl", y, dy -> {
+            float[] g = new float[n * v];
+            double c = dy.item() * (double) temperature / n;
+            for (int i = 0; i < n; i++)
+                for (int j = i * v; j < (i + 1) * v; j++) {
+                    double p = Math.exp(ls[j]);
+                    g[j] = (float) (c * p * ((double) ls[j] - lt[j] - rowKl[i]));
+                }
+            tape.accumulate(student, Tensor.of(g, n, v));
+        }, student);
+    }
+
+    /**
+     * Hidden-state cosine loss, 1 - mean over rows of cos(a_i, b_i); student a [N, C] (a variable), teacher b [N, C]
+     * (a constant). Sums in double. With c_i = a.b / (|a||b|), d/da = -(b / (|a||b|) - c_i a / |a|^2) / N.
+     * A zero row has no direction: its cosine counts as 0 and its gradient is zero.
+     */
+    static Var cosineLoss(Tape tape, Var student, Tensor teacher) {
+        int[] sh = student.shape();
+        if (sh.length != 2 || !java.util.Arrays.equals(sh, teacher.shape()))
+            throw new ShapeException("cosine loss needs student and teacher rows [N, C] of the same shape; got " + Shapes.str(sh) + " and " + Shapes.str(teacher.shape()));
+        int n = sh[0], c = sh[1];
+        float[] a = student.value().toFloatArray(), b = teacher.toFloatArray();
+        double[] na = new double[n], nb = new double[n], cos = new double[n];
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            double dot = 0, aa = 0, bb = 0;
+            for (int j = i * c; j < (i + 1) * c; j++) {
+                dot += (double) a[j] * b[j];
+                aa += (double) a[j] * a[j];
+                bb += (double) b[j] * b[j];
+            }
+            na[i] = Math.sqrt(aa);
+            nb[i] = Math.sqrt(bb);
+            cos[i] = na[i] > 0 && nb[i] > 0 ? dot / (na[i] * nb[i]) : 0;
+            sum += cos[i];
+        }
+        Tensor y = Tensor.scalar((float) (1 - sum / n));
+        return tape.record("cosineLoss", y, dy -> {
+            float[] g = new float[n * c];
+            double scale = -dy.item() / n;
+            for (int i = 0; i < n; i++) {
+                if (!(na[i] > 0 && nb[i] > 0)) continue;
+                double inv = 1 / (na[i] * nb[i]), ca = cos[i] / (na[i] * na[i]);
+                for (int j = i * c; j < (i + 1) * c; j++) g[j] = (float) (scale * (b[j] * inv - ca * a[j]));
+            }
+            tape.accumulate(student, Tensor.of(g, n, c));
+        }, student);
+    }
 }

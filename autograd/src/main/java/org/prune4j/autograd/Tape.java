@@ -318,4 +318,10 @@ public final class Tape {
 
     /** tau^2 * mean KL(softmax(teacher/tau) || softmax(student/tau)) over rows of [N, V]. */
     public Var klDivergence(Var student, Tensor teacher, float temperature) { return LossOps.klDivergence(this, student, teacher, temperature); }
+
+    /** tau^2 * mean KL(softmax(student/tau) || softmax(teacher/tau)) over rows of [N, V] (reverse KL). */
+    public Var reverseKl(Var student, Tensor teacher, float temperature) { return LossOps.reverseKl(this, student, teacher, temperature); }
+
+    /** 1 - mean over rows of cos(student_i, teacher_i), rows of [N, C] (hidden-state distillation). */
+    public Var cosineLoss(Var student, Tensor teacher) { return LossOps.cosineLoss(this, student, teacher); }
 }

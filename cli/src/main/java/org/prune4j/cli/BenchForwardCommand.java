@@ -10,9 +10,13 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import org.prune4j.bench.Timing;
 import org.prune4j.io.config.ModelConfig;
+import org.prune4j.pruning.LinearPruner;
+import org.prune4j.pruning.LinearWeight;
+import org.prune4j.pruning.Methods;
+import org.prune4j.pruning.Sparsity;
 import org.prune4j.tensor.Kernels;
+import org.prune4j.tensor.NM;
 import org.prune4j.tensor.Tensor;
-import org.prune4j.tensor.VectorKernels;
 import org.prune4j.transformer.DecoderLayer;
 import org.prune4j.transformer.KvCache;
 import org.prune4j.transformer.Linear;
@@ -39,6 +43,7 @@ public final class BenchForwardCommand implements Callable<Integer> {
     @Mixin CommonOptions common;
     @Mixin DeviceOptions device;
     @Mixin TimingOptions timingOptions;
+    @Mixin SparseKernelOptions sparse;
 
     @Option(names = "--model", description = "Hugging Face model folder (or use --synthetic).")
     Path model;
@@ -56,6 +61,9 @@ public final class BenchForwardCommand implements Callable<Integer> {
     int intermediate;
     @Option(names = "--vocab", defaultValue = "32000", description = "Synthetic: vocabulary (default ${DEFAULT-VALUE}).")
     int vocab;
+
+    @Option(names = "--nm", description = "Prune every linear weight to this N:M pattern by magnitude first (e.g. 2:4; widths M does not divide keep a dense tail).")
+    String nm;
 
     @Option(names = "--batch", defaultValue = "1", description = "Rows per forward pass (default ${DEFAULT-VALUE}).")
     int batch;
@@ -83,11 +91,21 @@ public final class BenchForwardCommand implements Callable<Integer> {
         } else {
             m = LlamaModel.load(model, k);
         }
+        if (nm != null) {
+            NM pattern;
+            try {
+                pattern = NM.parse(nm);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(cl, "--nm: " + e.getMessage());
+            }
+            pruneByMagnitude(m, new Sparsity.Groups(pattern, true));
+        }
+        var sk = sparse.apply(m, common.log(), cl);
         device.keepResident(m.namedTensors());   // inference only: a device backend keeps the matrices on the device
         int[][] tokens = new int[batch][seqLen];
         SplittableRandom r = new SplittableRandom(1);
         for (int[] row : tokens) for (int i = 0; i < seqLen; i++) row[i] = r.nextInt(m.config().vocabSize());
-        Integer threads = k instanceof VectorKernels v ? v.threads() : null;
+        int threads = k.parallelism();
 
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("mode", decode ? "decode" : "prefill");
@@ -97,6 +115,8 @@ public final class BenchForwardCommand implements Callable<Integer> {
         json.put("seq_len", seqLen);
         json.put("threads", threads);
         json.put("kernels", k.name());
+        json.put("nm", nm);
+        json.put("sparse_linears", sk.compressed());
         String text;
         if (!decode) {
             double[] runs = timing.measure(() -> m.forward(tokens, m.newCache(batch, seqLen)));
@@ -143,6 +163,20 @@ public final class BenchForwardCommand implements Callable<Integer> {
         }
         common.emit(text, json);
         return 0;
+    }
+
+    /** Magnitude pruning of every linear weight to {@code target}, in memory (what a pruned checkpoint would hold). */
+    private static void pruneByMagnitude(LlamaModel m, Sparsity target) {
+        LinearPruner magnitude = Methods.magnitude(false);
+        for (int i = 0; i < m.numLayers(); i++) {
+            DecoderLayer layer = m.layer(i);
+            for (Linear l : Linear.values()) {
+                Tensor w = layer.weight(l);
+                float[] v = w.toFloatArray();
+                magnitude.prune(null, List.of(new LinearWeight(l.weightName(i), v, w.size(0), w.size(1), target)));
+                layer.setWeight(l, Tensor.of(v, w.size(0), w.size(1)));
+            }
+        }
     }
 
     /** The weights one decode step streams: every linear of every layer and the output head. */

@@ -1,5 +1,7 @@
 package org.prune4j.pruning;
 
+import org.prune4j.tensor.NM;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -26,7 +28,7 @@ public final class Comparison {
     /** Every method at 50% unstructured and at 2:4: the six rows. */
     public static List<Trial> standardTrials() {
         List<Trial> t = new ArrayList<>();
-        for (Sparsity s : List.of(new Sparsity.Unstructured(0.5), new Sparsity.NOfM(2, 4)))
+        for (Sparsity s : List.of(new Sparsity.Unstructured(0.5), new Sparsity.Groups(new NM(2, 4))))
             for (String m : Methods.NAMES) t.add(new Trial(m, s));
         return t;
     }

@@ -19,6 +19,13 @@ public interface Kernels extends AutoCloseable {
     /** A short name for reports ("scalar", "vector[2 threads]", "opencl[device]"). */
     String name();
 
+    /**
+     * How many CPU threads this backend computes with on the CPU, and so how many a caller's own CPU loops beside it
+     * (a Cholesky, AdamW, widening a checkpoint) should use, so that one --threads setting governs the whole run:
+     * the vector backend's thread count, the OpenCL backend's CPU-side thread count, 1 for the scalar oracle.
+     */
+    default int parallelism() { return 1; }
+
     // ---------------------------------------------------------------- products
 
     /**
@@ -32,6 +39,18 @@ public interface Kernels extends AutoCloseable {
         Tensor y = matmul(x, w.t());
         return bias == null ? y : binary(BinaryOp.ADD, y, bias);
     }
+
+    /**
+     * x [..., K] @ Wᵀ (+ bias [N]) -> [..., N] with W [N, K] stored N:M-compressed: the linear layers of a pruned model,
+     * reading only the kept weights. This default decompresses W and calls {@link #linear}: the oracle the sparse
+     * kernels are tested against, and what a backend without them (OpenCL) runs.
+     */
+    default Tensor linearNM(Tensor x, NMWeight w, Tensor bias) {
+        return linear(x, w.decompress(), bias);
+    }
+
+    /** True when {@link #linearNM} reads the compressed weight (worth using); false when it decompresses per call. */
+    default boolean hasSparseKernels() { return false; }
 
     /**
      * Causal (or full) scaled dot-product attention with grouped key/value heads:

@@ -1,0 +1,56 @@
+package org.prune4j.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/**
+ * The {@code prune} options of structured pruning (heads, KV groups, neurons, channels, layers removed for real);
+ * any of {@code --target} or {@code --plan} makes a run structured. Kept apart from {@link PruneCommand} so the
+ * unstructured options and their meaning stay as they are.
+ */
+public final class StructuredOptions {
+    @Option(names = "--target", paramLabel = "KEY=VALUE", description = {"Structured: the new size of a Hugging Face config key; repeat to combine:",
+            "num_attention_heads, num_key_value_heads, intermediate_size, hidden_size, num_hidden_layers."})
+    List<String> targets = new ArrayList<>();
+
+    @Option(names = "--plan", description = "Structured: apply a saved plan (from --plan-out) without scoring; refused on any other model.")
+    Path plan;
+
+    @Option(names = "--plan-out", description = "Structured: save the plan (kept units per layer and the scores behind them) as JSON.")
+    Path planOut;
+
+    @Option(names = "--kv-reduce", defaultValue = "mean-pool", description = "num_key_value_heads: mean-pool (average consecutive KV heads, Ainslie et al.; default)"
+            + " or prune (drop whole KV groups by score).")
+    String kvReduce;
+
+    @Option(names = "--allocation", defaultValue = "uniform", description = "uniform (same sizes in every layer, a plain HF config; default) or global"
+            + " (heads and neurons ranked across layers; per-layer shapes that prune4j reads and Hugging Face does not).")
+    String allocation;
+
+    @Option(names = "--agg-seq", defaultValue = "mean", description = "minitron: reduction over a window's positions: mean (default), l2 or var.")
+    String aggSeq;
+
+    @Option(names = "--agg-batch", defaultValue = "l2", description = "minitron: reduction over calibration windows: l2 (default), mean or var.")
+    String aggBatch;
+
+    @Option(names = "--depth-metric", defaultValue = "bi", description = "num_hidden_layers with minitron: bi (block importance 1 - cos(x_in, x_out); default)"
+            + " or loss (LM-loss increase when the layer is skipped).")
+    String depthMetric;
+
+    @Option(names = "--contiguous", description = "num_hidden_layers: drop one block of consecutive layers, the one with the least angular distance"
+            + " between its input and output (Gromov et al.).")
+    boolean contiguous;
+
+    @Option(names = "--batch", defaultValue = "8", description = "Structured: calibration windows per forward/backward pass (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--criterion-option", paramLabel = "KEY=VALUE", description = "Structured: an option of the criterion (e.g. taylor's variant).")
+    List<String> criterionOptions = new ArrayList<>();
+
+    /** True when these options ask for a structured run. */
+    boolean active() {
+        return !targets.isEmpty() || plan != null;
+    }
+}
