@@ -39,7 +39,7 @@ final class ScopFdrRun {
         UnitScores scores = new ScopCriterion().score(new ScoringInput(m, w, s.batch, null, null, c.seed, copts, log), Set.of(kind)).get(kind);
         ScopFdr.Result r = ScopFdr.plan(cfg, Fingerprint.of(TensorSource.of(st)), scores, s.fdr, allocation, opts);
         for (String warning : r.warnings()) log.println("warning: " + warning);
-        log.println("scop --fdr " + s.fdr + ": " + kind.name().toLowerCase() + " indistinguishable from noise per " + (kind == UnitKind.CHANNEL ? "model " : "layer ")
+        log.println("scop --fdr " + s.fdr + ": " + s.unit + " indistinguishable from noise per " + (kind == UnitKind.CHANNEL ? "model " : "layer ")
                 + Arrays.toString(r.noise()) + ", selected " + Arrays.toString(r.selected()));
         Path file = s.planOut;
         if (file == null) {
