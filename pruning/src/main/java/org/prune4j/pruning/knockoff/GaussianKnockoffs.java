@@ -15,7 +15,11 @@ import java.util.Random;
  * at exactly γ = 2λ_min the joint covariance [[Σ, Σ − D], [Σ − D, Σ]] is singular (one direction of X − X̃ is a
  * function of X), so a regression on [X, X̃] (the OLS test statistic) has no unique solution and its knockoff
  * direction carries no noise; 5% keeps the joint covariance's smallest eigenvalue at about 0.1 λ_min for a few
- * percent of power. C comes from the eigen-decomposition of 2D − DΣ⁻¹D (rounding-level negatives clipped to 0).
+ * percent of power, and keeps 2D − DΣ⁻¹D positive definite so C is its Cholesky factor (Cᵀ C = 2D − DΣ⁻¹D with
+ * C = Lᵀ). λ_min is exact (Jacobi) up to {@link #JACOBI_MAX} live features; above, a Lanczos estimate minus its
+ * residual bound (150 steps, full reorthogonalisation), and should that still be too high, the Cholesky factorisation
+ * fails and γ is halved until it succeeds. Cost: O(p³) for Σ⁻¹ and the factorisation (D is block-diagonal, so
+ * every product with it is O(p² g)).
  *
  * <p>Dead features (zero sample variance on the calibration data: dead neurons, never-used heads) are dropped from
  * the construction: their D entries are 0, so X̃_j = X_j exactly (a constant is its own knockoff), they are left out
@@ -76,30 +80,53 @@ public final class GaussianKnockoffs {
         }
         double[][] sl = new double[live][live];
         for (int i = 0; i < live; i++) for (int j = 0; j < live; j++) sl[i][j] = sigma[idx[i]][idx[j]];
-        double[][] m = SymMatrix.mul(SymMatrix.mul(linv, sl), transpose(linv)); // L⁻¹ Σ L⁻ᵀ: same spectrum as B^{-1/2}ΣB^{-1/2}
-        double lambdaMin = SymMatrix.eigen(SymMatrix.symmetrize(m)).min();
+        // M = L⁻¹ Σ L⁻ᵀ (block products, O(p² g)): the same spectrum as B^{-1/2} Σ B^{-1/2}
+        double[][] m = SymMatrix.symmetrize(SymMatrix.blockDiagTimes(linv, SymMatrix.timesBlockDiag(sl, GaussianKnockoffs.transpose(linv), groupSize), groupSize));
+        double lambdaMin = live <= JACOBI_MAX ? SymMatrix.eigen(m).min() : SymMatrix.lambdaMinLowerBound(m, LANCZOS_STEPS, 0);
         if (!(lambdaMin > 0)) throw new IllegalArgumentException("covariance is not positive definite on its live features (λ_min = " + lambdaMin + "); shrink it first");
         double gamma = Math.min(1, 2 * (1 - SAFETY) * lambdaMin);
-        double[][] dm = new double[p][p];
-        for (int g0 = 0; g0 < p; g0 += groupSize)
-            if (!dead[g0])
-                for (int i = g0; i < g0 + groupSize; i++) for (int j = g0; j < g0 + groupSize; j++) dm[i][j] = gamma * sigma[i][j];
-        double[][] sinvD = SymMatrix.mul(SymMatrix.spdInverse(sigma), dm);          // Σ⁻¹D [p, p]
-        double[][] amat = SymMatrix.identity(p);
-        for (int i = 0; i < p; i++) for (int j = 0; j < p; j++) amat[i][j] -= sinvD[i][j];
-        double[] bvec = new double[p];
-        for (int i = 0; i < p; i++) for (int j = 0; j < p; j++) bvec[j] += mean[i] * sinvD[i][j];
-        double[][] dsd = SymMatrix.mul(dm, sinvD);                                    // DΣ⁻¹D
-        double[][] k = new double[p][p];
-        for (int i = 0; i < p; i++) for (int j = 0; j < p; j++) k[i][j] = 2 * dm[i][j] - dsd[i][j];
-        SymMatrix.Eigen e = SymMatrix.eigen(SymMatrix.symmetrize(k));
-        double[][] cm = new double[p][p];                                              // C = Λ^{1/2} Vᵀ: CᵀC = VΛVᵀ
-        for (int r = 0; r < p; r++) {
-            double sq = Math.sqrt(Math.max(0, e.values()[r]));
-            for (int j = 0; j < p; j++) cm[r][j] = sq * e.vectors()[j][r];
+        double[][] sinv = SymMatrix.spdInverse(sigma);
+        for (int attempt = 0; ; attempt++) {
+            double[][] dm = new double[p][p];
+            for (int g0 = 0; g0 < p; g0 += groupSize)
+                if (!dead[g0])
+                    for (int i = g0; i < g0 + groupSize; i++) for (int j = g0; j < g0 + groupSize; j++) dm[i][j] = gamma * sigma[i][j];
+            double[][] sinvD = SymMatrix.timesBlockDiag(sinv, dm, groupSize);                // Σ⁻¹D [p, p]
+            double[][] dsd = SymMatrix.blockDiagTimes(dm, sinvD, groupSize);                // DΣ⁻¹D
+            double[][] k = new double[live][live];                                          // 2D − DΣ⁻¹D on the live features
+            for (int i = 0; i < live; i++)
+                for (int j = 0; j <= i; j++) {
+                    double v = 2 * dm[idx[i]][idx[j]] - 0.5 * (dsd[idx[i]][idx[j]] + dsd[idx[j]][idx[i]]);
+                    k[i][j] = v;
+                    k[j][i] = v;
+                }
+            double[][] l;
+            try {
+                l = SymMatrix.cholesky(k);
+            } catch (IllegalArgumentException notPd) {
+                // only when a Lanczos bound overestimated λ_min (the 5% margin absorbs rounding): halve γ and retry
+                if (attempt >= 20) throw new IllegalArgumentException("2D − DΣ⁻¹D stays indefinite after halving γ 20 times: " + notPd.getMessage());
+                gamma /= 2;
+                continue;
+            }
+            double[][] amat = SymMatrix.identity(p);
+            for (int i = 0; i < p; i++) for (int j = 0; j < p; j++) amat[i][j] -= sinvD[i][j];
+            double[] bvec = new double[p];
+            for (int i = 0; i < p; i++) {
+                if (mean[i] == 0) continue;
+                for (int j = 0; j < p; j++) bvec[j] += mean[i] * sinvD[i][j];
+            }
+            double[][] cm = new double[p][p];                                               // C = Lᵀ: CᵀC = L Lᵀ = 2D − DΣ⁻¹D
+            for (int i = 0; i < live; i++) for (int j = 0; j <= i; j++) cm[idx[j]][idx[i]] = l[i][j];
+            return new GaussianKnockoffs(p, groupSize, gamma, dm, amat, bvec, cm, dead);
         }
-        return new GaussianKnockoffs(p, groupSize, gamma, dm, amat, bvec, cm, dead);
     }
+
+    /** Up to this many live features λ_min comes from Jacobi (exact); above, from a Lanczos lower bound. */
+    static int JACOBI_MAX = 400;
+    /** Lanczos iterations for λ_min above {@link #JACOBI_MAX} features. */
+    static final int LANCZOS_STEPS = 150;
+
 
     /** From a Ledoit–Wolf estimate (dead features found from its sample variances). */
     public static GaussianKnockoffs equicorrelated(Covariance.Estimate est, int groupSize) {

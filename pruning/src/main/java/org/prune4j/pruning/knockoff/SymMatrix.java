@@ -60,35 +60,134 @@ public final class SymMatrix {
         return l;
     }
 
-    /** L⁻¹ for a lower-triangular L (forward substitution, column by column). */
+    /** L⁻¹ for a lower-triangular L, row by row: X[i] = (e_i − Σ_{k<i} L[i][k] X[k]) / L[i][i] (row axpys, cache-friendly). */
     public static double[][] lowerInverse(double[][] l) {
         int p = l.length;
         double[][] inv = new double[p][p];
-        for (int c = 0; c < p; c++) {
-            inv[c][c] = 1 / l[c][c];
-            for (int i = c + 1; i < p; i++) {
-                double s = 0;
-                for (int k = c; k < i; k++) s -= l[i][k] * inv[k][c];
-                inv[i][c] = s / l[i][i];
+        for (int i = 0; i < p; i++) {
+            double[] xi = inv[i], li = l[i];
+            xi[i] = 1;
+            for (int k = 0; k < i; k++) {
+                double c = li[k];
+                if (c == 0) continue;
+                double[] xk = inv[k];
+                for (int j = 0; j <= k; j++) xi[j] -= c * xk[j];
             }
+            double d = 1 / li[i];
+            for (int j = 0; j <= i; j++) xi[j] *= d;
         }
         return inv;
     }
 
-    /** a⁻¹ of a symmetric positive definite a, through its Cholesky factor: a⁻¹ = L⁻ᵀ L⁻¹. */
+    /** a⁻¹ of a symmetric positive definite a through its Cholesky factor: a⁻¹ = L⁻ᵀ L⁻¹ = Σ_k X[k]ᵀ X[k], X = L⁻¹. */
     public static double[][] spdInverse(double[][] a) {
-        double[][] li = lowerInverse(cholesky(a));
+        double[][] x = lowerInverse(cholesky(a));
         int p = a.length;
         double[][] inv = new double[p][p];
-        for (int i = 0; i < p; i++)
-            for (int j = 0; j <= i; j++) {
-                double s = 0;
-                for (int k = i; k < p; k++) s += li[k][i] * li[k][j];
-                inv[i][j] = s;
-                inv[j][i] = s;
+        for (int k = 0; k < p; k++) {
+            double[] xk = x[k];
+            for (int i = 0; i <= k; i++) {
+                double c = xk[i];
+                if (c == 0) continue;
+                double[] ri = inv[i];
+                for (int j = 0; j <= i; j++) ri[j] += c * xk[j];
             }
+        }
+        for (int i = 0; i < p; i++) for (int j = 0; j < i; j++) inv[j][i] = inv[i][j];
         return inv;
     }
+
+    /** a [p][q] · d, d block-diagonal with g x g blocks on the diagonal (other entries ignored): O(p q g). */
+    public static double[][] timesBlockDiag(double[][] a, double[][] d, int g) {
+        int p = a.length, q = d.length;
+        double[][] c = new double[p][q];
+        for (int i = 0; i < p; i++) {
+            double[] ai = a[i], ci = c[i];
+            for (int b0 = 0; b0 < q; b0 += g)
+                for (int k = b0; k < b0 + g; k++) {
+                    double aik = ai[k];
+                    if (aik == 0) continue;
+                    double[] dk = d[k];
+                    for (int j = b0; j < b0 + g; j++) ci[j] += aik * dk[j];
+                }
+        }
+        return c;
+    }
+
+    /** d · a [q][r], d block-diagonal with g x g blocks: O(q r g). */
+    public static double[][] blockDiagTimes(double[][] d, double[][] a, int g) {
+        int q = d.length, r = a[0].length;
+        double[][] c = new double[q][r];
+        for (int b0 = 0; b0 < q; b0 += g)
+            for (int i = b0; i < b0 + g; i++) {
+                double[] ci = c[i];
+                for (int k = b0; k < b0 + g; k++) {
+                    double dik = d[i][k];
+                    if (dik == 0) continue;
+                    double[] ak = a[k];
+                    for (int j = 0; j < r; j++) ci[j] += dik * ak[j];
+                }
+            }
+        return c;
+    }
+
+    /**
+     * A lower bound on λ_min of a symmetric matrix by Lanczos (seeded start, full reorthogonalisation, {@code steps}
+     * iterations): the smallest Ritz value θ minus its residual ‖A y − θ y‖ = β_k |s_k|, since some eigenvalue lies
+     * within the residual of θ. (Should Lanczos miss the bottom of the spectrum entirely, callers must detect it: the
+     * knockoff construction does, by its Cholesky factorisation failing.) O(steps · p²).
+     */
+    public static double lambdaMinLowerBound(double[][] a, int steps, long seed) {
+        int p = a.length, k = Math.min(steps, p);
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
+        double[][] q = new double[k + 1][];
+        double[] alpha = new double[k], beta = new double[k];
+        q[0] = new double[p];
+        for (int i = 0; i < p; i++) q[0][i] = rng.nextDouble() - 0.5;
+        scale(q[0], 1 / norm(q[0]));
+        int m = k;
+        for (int j = 0; j < k; j++) {
+            double[] w = new double[p];
+            for (int i = 0; i < p; i++) {
+                double s = 0;
+                double[] ai = a[i];
+                for (int c = 0; c < p; c++) s += ai[c] * q[j][c];
+                w[i] = s;
+            }
+            alpha[j] = dot(w, q[j]);
+            for (int pass = 0; pass < 2; pass++) // full reorthogonalisation, twice (Kahan's "twice is enough")
+                for (int i = 0; i <= j; i++) {
+                    double c = dot(w, q[i]);
+                    for (int t = 0; t < p; t++) w[t] -= c * q[i][t];
+                }
+            beta[j] = norm(w);
+            if (j + 1 == k || beta[j] <= 1e-13 * Math.abs(alpha[j]) + Double.MIN_NORMAL) {
+                m = j + 1;
+                break;
+            }
+            q[j + 1] = w;
+            scale(q[j + 1], 1 / beta[j]);
+        }
+        double[][] t = new double[m][m];
+        for (int i = 0; i < m; i++) {
+            t[i][i] = alpha[i];
+            if (i + 1 < m) t[i][i + 1] = t[i + 1][i] = beta[i];
+        }
+        Eigen e = eigen(t);
+        boolean exhausted = m < k || m == p; // an invariant subspace: the Ritz values are eigenvalues
+        double residual = exhausted ? 0 : Math.abs(beta[m - 1] * e.vectors()[m - 1][0]);
+        return e.min() - residual;
+    }
+
+    private static double dot(double[] x, double[] y) {
+        double s = 0;
+        for (int i = 0; i < x.length; i++) s += x[i] * y[i];
+        return s;
+    }
+
+    private static double norm(double[] x) { return Math.sqrt(dot(x, x)); }
+
+    private static void scale(double[] x, double c) { for (int i = 0; i < x.length; i++) x[i] *= c; }
 
     /** Eigenvalues (ascending) and eigenvectors (column j of {@code vectors} belongs to {@code values[j]}). */
     public record Eigen(double[] values, double[][] vectors) {

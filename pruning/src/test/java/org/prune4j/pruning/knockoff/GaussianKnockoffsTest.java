@@ -86,6 +86,23 @@ class GaussianKnockoffsTest {
     }
 
     @Test
+    void theLanczosPathForLargeModelsGivesTheSameMoments() {
+        int p = 50;
+        double[][] sigma = Gaussians.ar1(p, 0.6, Gaussians.ones(p));
+        int saved = GaussianKnockoffs.JACOBI_MAX;
+        GaussianKnockoffs.JACOBI_MAX = 10; // force the Lanczos bound
+        try {
+            GaussianKnockoffs ko = GaussianKnockoffs.equicorrelated(new double[p], sigma, null, 1);
+            GaussianKnockoffs.JACOBI_MAX = saved;
+            GaussianKnockoffs exact = GaussianKnockoffs.equicorrelated(new double[p], sigma, null, 1);
+            assertTrue(ko.gamma() <= exact.gamma() + 1e-12 && ko.gamma() > 0.99 * exact.gamma(), ko.gamma() + " vs " + exact.gamma());
+            checkMoments(new double[p], sigma, ko, 20_000, 15);
+        } finally {
+            GaussianKnockoffs.JACOBI_MAX = saved;
+        }
+    }
+
+    @Test
     void aWrongConstructionFailsTheMomentCheck() {
         // an independent copy of X (right marginals, no cross structure) must fail: the check can fail
         int p = 20;

@@ -55,6 +55,34 @@ class SymMatrixTest {
     }
 
     @Test
+    void lanczosBoundsTheSmallestEigenvalueFromBelow() {
+        Random rng = new Random(6);
+        for (int p : new int[] {5, 60, 120}) {
+            double[][] s = randomSpd(p, rng);
+            double exact = SymMatrix.eigen(s).min(), top = SymMatrix.eigen(s).values()[p - 1];
+            for (int steps : new int[] {p, 100}) {
+                double bound = SymMatrix.lambdaMinLowerBound(s, steps, 0);
+                // a lower bound, up to rounding of the order of ulp(λ_max) per step
+                assertTrue(bound <= exact + 1e-12 * top * steps, "p=" + p + " steps=" + steps + ": " + bound + " > λ_min " + exact);
+                if (steps >= p) assertEquals(exact, bound, 1e-10 * top, "a full Krylov space gives λ_min itself");
+            }
+        }
+    }
+
+    @Test
+    void blockDiagonalProductsEqualDenseOnes() {
+        Random rng = new Random(7);
+        double[][] a = randomSpd(12, rng), d = randomSpd(12, rng);
+        for (int i = 0; i < 12; i++) for (int j = 0; j < 12; j++) if (i / 3 != j / 3) d[i][j] = 0;
+        double[][] r = SymMatrix.mul(a, d), l = SymMatrix.mul(d, a);
+        double[][] rb = SymMatrix.timesBlockDiag(a, d, 3), lb = SymMatrix.blockDiagTimes(d, a, 3);
+        for (int i = 0; i < 12; i++) {
+            assertArrayEquals(r[i], rb[i], 1e-12);
+            assertArrayEquals(l[i], lb[i], 1e-12);
+        }
+    }
+
+    @Test
     void choleskyRefusesIndefinite() {
         var e = assertThrows(IllegalArgumentException.class, () -> SymMatrix.cholesky(new double[][] {{1, 2}, {2, 1}}));
         assertTrue(e.getMessage().contains("not positive definite"), e.getMessage());

@@ -12,12 +12,17 @@ import org.prune4j.pruning.structured.UnitScores;
  * are indistinguishable from their knockoffs (noise). A row where nothing passes keeps its highest-W unit, with a
  * warning (a layer is never emptied). Unless {@code global}, every row then keeps the same number of units (the most
  * any row kept, its top units by W), so the pruned model keeps a uniform shape.
+ *
+ * <p>knockoff+ can only select when at least ⌈1/q⌉ units pass (the ratio is at least 1 / #selected), so a row with
+ * fewer units (stories260K's 8 heads per layer at q = 0.1) could never keep anything. When any row is that short, one
+ * threshold is computed over the W of all rows together (the FDR guarantee then holds over the pooled units) and
+ * applied to every row; {@link Plan#pooled()} says so.
  */
 public final class ScopSelection {
     private ScopSelection() {}
 
     /** Per row: the kept units (ascending), how many the filter called noise, its τ; the shared width when uniform. */
-    public record Plan(int[][] kept, int[] noise, double[] tau, int uniformWidth, List<String> warnings) {
+    public record Plan(int[][] kept, int[] noise, double[] tau, int uniformWidth, boolean pooled, List<String> warnings) {
         /** Units kept in row r. */
         public int width(int r) { return kept[r].length; }
     }
@@ -36,10 +41,16 @@ public final class ScopSelection {
         int[] noise = new int[rows];
         double[] tau = new double[rows];
         List<String> warnings = new ArrayList<>();
-        int widest = 0;
+        int widest = 0, shortest = Integer.MAX_VALUE;
+        for (int r = 0; r < rows; r++) shortest = Math.min(shortest, w.row(r).length);
+        boolean pooled = rows > 1 && shortest < Math.ceil(1 / q - 1e-9);
+        double pooledTau = pooled ? KnockoffFilter.threshold(java.util.Arrays.stream(w.scores()).flatMapToDouble(java.util.Arrays::stream).toArray(), q) : 0;
+        if (pooled)
+            warnings.add(String.format("a row has %d %s units, fewer than the %d that knockoff+ needs to select anything at --fdr %s: one threshold over all rows",
+                    shortest, w.kind().name().toLowerCase(), (int) Math.ceil(1 / q - 1e-9), q));
         for (int r = 0; r < rows; r++) {
             double[] row = w.row(r);
-            tau[r] = KnockoffFilter.threshold(row, q);
+            tau[r] = pooled ? pooledTau : KnockoffFilter.threshold(row, q);
             sel[r] = new boolean[row.length];
             int n = 0;
             for (int j = 0; j < row.length; j++) if (row[j] >= tau[r]) { sel[r][j] = true; n++; }
@@ -54,7 +65,7 @@ public final class ScopSelection {
         }
         int[][] kept = new int[rows][];
         for (int r = 0; r < rows; r++) kept[r] = global ? indices(sel[r]) : top(w.row(r), widest);
-        return new Plan(kept, noise, tau, global ? -1 : widest, warnings);
+        return new Plan(kept, noise, tau, global ? -1 : widest, pooled, warnings);
     }
 
     /** The {@code n} largest entries' indices, ascending (ties toward the lower index). */
