@@ -12,7 +12,6 @@ import org.prune4j.bench.Timing;
 import org.prune4j.io.config.ModelConfig;
 import org.prune4j.tensor.Kernels;
 import org.prune4j.tensor.Tensor;
-import org.prune4j.tensor.VectorKernels;
 import org.prune4j.transformer.DecoderLayer;
 import org.prune4j.transformer.KvCache;
 import org.prune4j.transformer.Linear;
@@ -87,7 +86,7 @@ public final class BenchForwardCommand implements Callable<Integer> {
         int[][] tokens = new int[batch][seqLen];
         SplittableRandom r = new SplittableRandom(1);
         for (int[] row : tokens) for (int i = 0; i < seqLen; i++) row[i] = r.nextInt(m.config().vocabSize());
-        Integer threads = k instanceof VectorKernels v ? v.threads() : null;
+        int threads = k.parallelism();
 
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("mode", decode ? "decode" : "prefill");

@@ -14,7 +14,6 @@ import org.prune4j.pruning.PruningException;
 import org.prune4j.pruning.Sparsity;
 import org.prune4j.tensor.DType;
 import org.prune4j.tensor.Kernels;
-import org.prune4j.tensor.VectorKernels;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -80,7 +79,7 @@ public final class BenchPruneCommand implements Callable<Integer> {
         Path where = dir != null ? dir : Path.of(System.getProperty("java.io.tmpdir"));
         if (!Files.isDirectory(where)) throw new java.nio.file.NoSuchFileException(where + " (--dir must be an existing folder)");
         Kernels k = device.kernels();
-        int threads = k instanceof VectorKernels v ? v.threads() : Runtime.getRuntime().availableProcessors();
+        int threads = k.parallelism();
         LinearPruner pruner = Methods.create(method, false, k, threads);
         ModelConfig cfg = PruneBench.config(hidden, layers, vocab);
         PruneBench.Result r = PruneBench.run(where, cfg, dt, pruner, target, samples, seqLen, k, keep, common.log());

@@ -23,7 +23,6 @@ import org.prune4j.pruning.PruningException;
 import org.prune4j.pruning.TensorSource;
 import org.prune4j.pruning.calibration.CalibrationData;
 import org.prune4j.tensor.Kernels;
-import org.prune4j.tensor.VectorKernels;
 import org.prune4j.transformer.LlamaModel;
 import org.prune4j.transformer.Trainer;
 import picocli.CommandLine.Command;
@@ -92,7 +91,7 @@ public final class DemoCommand implements Callable<Integer> {
             throw usage(e.getMessage());
         }
         Kernels k = device.kernels();
-        int threads = k instanceof VectorKernels v ? v.threads() : Runtime.getRuntime().availableProcessors();
+        int threads = k.parallelism();
         long t0 = System.nanoTime();
         Map<String, Object> json = new LinkedHashMap<>();
         StringBuilder text = new StringBuilder();

@@ -25,7 +25,6 @@ import org.prune4j.pruning.SparseGPTPruner;
 import org.prune4j.pruning.calibration.CalibrationData;
 import org.prune4j.pruning.calibration.Statistic;
 import org.prune4j.tensor.Kernels;
-import org.prune4j.tensor.VectorKernels;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -129,7 +128,7 @@ public final class PruneCommand implements Callable<Integer> {
         SparsityPlan plan = ratios != null ? SparsityPlan.read(ratios, fallback) : SparsityPlan.uniform(fallback);
 
         Kernels k = device.kernels();
-        int threads = k instanceof VectorKernels v ? v.threads() : Runtime.getRuntime().availableProcessors();
+        int threads = k.parallelism();
         LinearPruner pruner = method.equals("sparsegpt") ? new SparseGPTPruner(blockSize, damp, k, threads) : Methods.create(method, perRow, k, threads);
         if (pruner.needs() != Statistic.NONE && calib == null) throw usage("--method " + method + " needs calibration data: give --calib FILE");
 
@@ -178,19 +177,18 @@ public final class PruneCommand implements Callable<Integer> {
     private void report(SequentialPruner.Result r, SparsityPlan plan, long modelParams, List<String> files) {
         long rss = PeakMemory.peakRssBytes(), heap = PeakMemory.peakHeapBytes();
         StringBuilder text = new StringBuilder();
-        int numLayers = r.linears().isEmpty() ? 0 : r.linears().size() / 7;
-        for (int l = 0; l < numLayers; l++) {
-            List<LinearReport> rs = r.linears().subList(7 * l, 7 * l + 7);
+        Map<Integer, List<LinearReport>> byLayer = new LinkedHashMap<>();
+        for (LinearReport lr : r.linears()) byLayer.computeIfAbsent(lr.id().layer(), l -> new ArrayList<>()).add(lr);
+        byLayer.forEach((l, rs) -> {
             long z = 0, p = 0;
             StringBuilder per = new StringBuilder();
             for (LinearReport lr : rs) {
                 z += lr.zeros();
                 p += lr.params();
-                String n = lr.name().replaceAll(".*\\.(\\w+)_proj\\.weight$", "$1");
-                per.append(String.format(Locale.ROOT, " %s %.2f%%", n, 100 * lr.sparsity()));
+                per.append(String.format(Locale.ROOT, " %s %.2f%%", lr.id().linear().shortName(), 100 * lr.sparsity()));
             }
             text.append(String.format(Locale.ROOT, "layer %2d: %6.2f%% |%s%n", l, 100.0 * z / p, per));
-        }
+        });
         text.append(String.format(Locale.ROOT, "total: %.2f%% of %,d linear weights are zero (%.2f%% of all %,d parameters); target %s%n",
                 100 * r.sparsity(), r.params(), 100.0 * r.zeros() / Math.max(1, modelParams), modelParams, plan.describe()));
         text.append(String.format(Locale.ROOT, "time %.2f s, peak RSS %s, peak heap %s%n", r.seconds(), PeakMemory.format(rss), PeakMemory.format(heap)));

@@ -19,6 +19,13 @@ public interface Kernels extends AutoCloseable {
     /** A short name for reports ("scalar", "vector[2 threads]", "opencl[device]"). */
     String name();
 
+    /**
+     * How many CPU threads this backend computes with on the CPU, and so how many a caller's own CPU loops beside it
+     * (a Cholesky, AdamW, widening a checkpoint) should use, so that one --threads setting governs the whole run:
+     * the vector backend's thread count, the OpenCL backend's CPU-side thread count, 1 for the scalar oracle.
+     */
+    default int parallelism() { return 1; }
+
     // ---------------------------------------------------------------- products
 
     /**

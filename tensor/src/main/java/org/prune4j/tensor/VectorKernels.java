@@ -22,6 +22,8 @@ public final class VectorKernels implements Kernels {
 
     public int threads() { return threads; }
 
+    @Override public int parallelism() { return threads; }
+
     @Override public String name() { return "vector[" + threads + " threads]"; }
 
     private static final ScalarKernels S = ScalarKernels.INSTANCE;

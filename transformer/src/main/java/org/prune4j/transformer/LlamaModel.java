@@ -67,7 +67,7 @@ public final class LlamaModel {
     public static LlamaModel load(SafeTensors st, ModelConfig cfg, Kernels k) throws IOException {
         Map<String, int[]> expected = expectedShapes(cfg);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        int threads = k instanceof org.prune4j.tensor.VectorKernels v ? v.threads() : 1;
+        int threads = k.parallelism();
         for (Map.Entry<String, int[]> e : expected.entrySet()) {
             String name = e.getKey();
             if (!st.contains(name))

@@ -66,6 +66,6 @@ public final class Trainer {
     }
 
     private static int threadsOf(LlamaModel m) {
-        return m.kernels() instanceof org.prune4j.tensor.VectorKernels v ? v.threads() : 1;
+        return m.kernels().parallelism();
     }
 }
