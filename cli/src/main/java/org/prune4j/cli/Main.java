@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 EvalCommand.class,
                 GenerateCommand.class,
                 PruneCommand.class,
+                VerifyCommand.class,
                 DemoCommand.class,
                 TrainCommand.class,
                 DevicesCommand.class,
