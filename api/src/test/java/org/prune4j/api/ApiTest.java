@@ -50,7 +50,7 @@ class ApiTest {
     Path dense() throws Exception {
         SplittableRandom r = new SplittableRandom(1);
         ModelConfig cfg;
-        do cfg = Generators.config(r); while (cfg.hiddenSize() % 4 != 0);
+        do cfg = Generators.config(r); while (cfg.hasPerLayerShapes() || cfg.intermediateSize(0) < 2); // uniform, so a uniform target applies
         Path d = Files.createDirectories(tmp.resolve("dense"));
         cfg.write(d.resolve(ModelConfig.FILE));
         SafeTensorsWriter.write(d.resolve("model.safetensors"), Generators.tensors(cfg, r), Map.of());
@@ -109,6 +109,23 @@ class ApiTest {
         Model back = Model.load(tmp.resolve("saved"), ScalarKernels.INSTANCE);
         int[][] w = Generators.windows(new SplittableRandom(2), 1, 5, m.model().config().vocabSize());
         assertArrayEquals(m.model().logits(w).toFloatArray(), back.model().logits(w).toFloatArray(), 0f);
+    }
+
+    @Test
+    void structuredPruningWritesAPlanThatAppliesAgainAndVerifies() throws Exception {
+        Path dense = dense();
+        ModelConfig cfg = ModelConfig.read(dense);
+        List<String> targets = List.of("intermediate_size=" + Math.max(1, cfg.intermediateSize(0) / 2));
+        Path plan = tmp.resolve("plan.json");
+        StructuredPruneOptions o = StructuredPruneOptions.of(dense, "magnitude", targets, null, tmp.resolve("s1"));
+        var first = PruneStructured.run(new StructuredPruneOptions(o.model(), o.method(), o.targets(), null, plan, o.kvReduce(), o.allocation(),
+                o.aggSeq(), o.aggBatch(), o.depthMetric(), false, 8, Map.of(), null, null, 128, null, "random", 0, o.out(), false), ScalarKernels.INSTANCE, ProgressListener.NONE);
+        var again = PruneStructured.run(new StructuredPruneOptions(dense, null, List.of(), plan, null, "mean-pool", "uniform", "mean", "l2", "bi", false, 8,
+                Map.of(), null, null, 128, null, "random", 0, tmp.resolve("s2"), false), ScalarKernels.INSTANCE, ProgressListener.NONE);
+        assertEquals(first.plan(), again.plan());
+        assertTrue(first.output().paramsAfter() < first.output().paramsBefore());
+        VerifyReport v = Verify.run(dense, tmp.resolve("s2"), new CheckpointVerifier.Options(plan, null, null, null, 5));
+        assertTrue(v.passed(), v.text());
     }
 
     @Test

@@ -7,20 +7,16 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.BiFunction;
 import java.util.function.UnaryOperator;
-import org.prune4j.autograd.Tape;
-import org.prune4j.autograd.Var;
 import org.prune4j.io.config.ModelConfig;
 import org.prune4j.pruning.TensorSource;
 import org.prune4j.pruning.structured.Plan;
 import org.prune4j.pruning.structured.PlanJson;
+import org.prune4j.pruning.structured.PlanMasking;
 import org.prune4j.pruning.structured.StructuredWriter;
 import org.prune4j.pruning.verify.CheckpointVerifier;
 import org.prune4j.pruning.verify.VerifyReport;
 import org.prune4j.tensor.ScalarKernels;
-import org.prune4j.tensor.Tensor;
-import org.prune4j.transformer.Intervention;
 import org.prune4j.transformer.LlamaModel;
-import org.prune4j.transformer.Observer;
 
 /** Invariants of structured pruning and of whole pruned checkpoints, as assertions that throw {@link InvariantViolation}. */
 public final class StructuredInvariants {
@@ -70,7 +66,7 @@ public final class StructuredInvariants {
     public static void removalEqualsMasking(LlamaModel m, Plan plan, int[][] tokens, BiFunction<LlamaModel, Plan, LlamaModel> remove) {
         if (plan.hiddenSize() != m.config().hiddenSize() || plan.layers().stream().anyMatch(Plan.LayerPlan::meanPools))
             throw new IllegalArgumentException("removal equals masking only for plans that keep every channel and do not mean-pool");
-        float[] want = masked(m, plan, tokens), got = remove.apply(m, plan).logits(tokens).toFloatArray();
+        float[] want = PlanMasking.logits(m, plan, tokens), got = remove.apply(m, plan).logits(tokens).toFloatArray();
         if (want.length != got.length) throw new InvariantViolation("removal-equals-masking", "logits have " + got.length + " values, masking gives " + want.length);
         int v = m.config().vocabSize();
         for (int i = 0; i < want.length; i++)
@@ -91,36 +87,5 @@ public final class StructuredInvariants {
             throw new UncheckedIOException(e);
         }
         if (!r.passed()) throw new InvariantViolation("sub-network-of-parent", r.violationCount() + " violations, the first: " + r.violations());
-    }
-
-    /** Logits of {@code m} with the plan's removed heads and neurons masked to zero and its dropped layers skipped. */
-    static float[] masked(LlamaModel m, Plan plan, int[][] tokens) {
-        int n = m.numLayers();
-        float[][] headMask = new float[n][], neuronMask = new float[n][];
-        boolean[] kept = new boolean[n];
-        for (Plan.LayerPlan p : plan.layers()) {
-            kept[p.source()] = true;
-            headMask[p.source()] = new float[m.layer(p.source()).numHeads()];
-            for (int h : p.heads()) headMask[p.source()][h] = 1;
-            neuronMask[p.source()] = new float[m.layer(p.source()).intermediateSize()];
-            for (int i : p.neurons()) neuronMask[p.source()][i] = 1;
-        }
-        m.setIntervention(new Intervention() {
-            @Override public Var headOutputs(Tape tape, int layer, Var perHead) {
-                return tape.headMask(perHead, Var.constant(Tensor.of(headMask[layer], headMask[layer].length)));
-            }
-
-            @Override public Var neurons(Tape tape, int layer, Var act) {
-                return tape.mul(act, Var.constant(Tensor.of(neuronMask[layer], neuronMask[layer].length)));
-            }
-        });
-        try {
-            Tape tape = Tape.inference(m.kernels());
-            Var h = m.embed(tape, tokens);
-            for (int l = 0; l < n; l++) if (kept[l]) h = m.forwardLayer(tape, l, h, 0, Observer.NONE);
-            return m.head(tape, h).value().toFloatArray();
-        } finally {
-            m.setIntervention(null);
-        }
     }
 }
