@@ -40,8 +40,8 @@ import picocli.CommandLine.Spec;
  * calibrated layer by layer, streamed from the memory-mapped input to a new model folder that appears atomically.
  */
 @Command(name = "prune", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Prune the linear layers of a Llama-family checkpoint (magnitude, Wanda or SparseGPT; unstructured or N:M),",
-                "or remove structure with --target KEY=VALUE (heads, KV groups, neurons, channels, layers; minitron, magnitude, random, wanda).",
+        description = {"Prune the linear layers of a Llama-family checkpoint (magnitude, Wanda or SparseGPT; unstructured or N:M).",
+                "Or remove structure with --target KEY=VALUE (heads, KV groups, neurons, channels, layers; minitron, magnitude, random, wanda).",
                 "Writes a Hugging Face folder: config.json, model.safetensors, the tokenizer files.",
                 "Unstructured pruning never touches embeddings, norms or the output head."})
 public final class PruneCommand implements Callable<Integer> {
