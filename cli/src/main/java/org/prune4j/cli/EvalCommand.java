@@ -4,12 +4,12 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.prune4j.io.data.TokenData;
-import org.prune4j.io.data.Windows;
-import org.prune4j.io.tokenizer.Tokenizer;
+import org.prune4j.api.EvalOptions;
+import org.prune4j.api.Evaluate;
+import org.prune4j.api.Model;
+import org.prune4j.api.ProgressListener;
+import org.prune4j.api.Prune4jException;
 import org.prune4j.io.tokenizer.Tokenizers;
-import org.prune4j.transformer.LlamaModel;
-import org.prune4j.transformer.Perplexity;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -48,25 +48,30 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (seqLen < 2) throw new UsageException(spec.commandLine(), "--seq-len must be at least 2, got " + seqLen);
-        if (windows < 0) throw new UsageException(spec.commandLine(), "--windows must be >= 0, got " + windows);
-        if (batch < 1) throw new UsageException(spec.commandLine(), "--batch must be >= 1, got " + batch);
-        LlamaModel m = LlamaModel.load(model, device.kernels());
-        var sk = sparse.apply(m, common.log(), spec.commandLine());
-        device.keepResident(m.namedTensors());
-        Tokenizer tok = Tokenizers.load(tokenizer != null ? tokenizer : model);
-        int[] ids = TokenData.fromText(text, tok, docSeparator, true);
-        TokenData.checkIds(ids, m.config().vocabSize(), text.toString());
-        int[][] w = Windows.first(ids, windows, seqLen, text.toString());
-        ProgressLine progress = new ProgressLine(common.log(), "eval", (long) w.length * (seqLen - 1), "tokens", false);
-        Perplexity.Result r = Perplexity.evaluate(m, w, batch, (done, total) -> progress.update(done));
+        EvalOptions o;
+        try {
+            o = new EvalOptions(text, docSeparator, seqLen, windows, batch);
+        } catch (Prune4jException.InvalidOptions e) {
+            throw new UsageException(spec.commandLine(), e.getMessage());
+        }
+        Model m = Model.load(model, device.kernels());
+        var sk = sparse.apply(m.model(), common.log(), spec.commandLine());
+        device.keepResident(m.model().namedTensors());
+        if (tokenizer != null) m = new Model(m.dir(), m.model(), Tokenizers.load(tokenizer));
+        ProgressLine[] progress = {null};
+        Evaluate.Result r = Evaluate.run(m, o, new ProgressListener() {
+            @Override public void progress(String stage, long done, long total) {
+                if (progress[0] == null) progress[0] = new ProgressLine(common.log(), "eval", total, "tokens", false);
+                progress[0].update(done);
+            }
+        });
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("nll", r.nll());
         out.put("ppl", r.ppl());
         out.put("tokens", r.tokens());
         out.put("sparse_linears", sk.compressed());
         common.emit(String.format("nll %.4f nats/token, ppl %.4f over %,d predicted tokens (%d windows of %d)",
-                r.nll(), r.ppl(), r.tokens(), w.length, seqLen), out);
+                r.nll(), r.ppl(), r.tokens(), r.windows(), seqLen), out);
         return 0;
     }
 }

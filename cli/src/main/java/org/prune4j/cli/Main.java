@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 PruneCommand.class,
                 ScoresCommand.class,
+                VerifyCommand.class,
                 DemoCommand.class,
                 TrainCommand.class,
                 DistillCommand.class,

@@ -11,7 +11,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.prune4j.io.config.ModelConfig;
+import org.prune4j.api.Prune;
+import org.prune4j.api.Prune4jException;
+import org.prune4j.api.PruneOptions;
+import org.prune4j.api.ProgressListener;
 import org.prune4j.io.safetensors.SafeTensors;
 import org.prune4j.io.tokenizer.Tokenizer;
 import org.prune4j.io.tokenizer.Tokenizers;
@@ -51,7 +54,7 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Hugging Face model folder (config.json, *.safetensors, tokenizer).")
     Path model;
 
-    @Option(names = "--method", description = "Unstructured: magnitude, wanda or sparsegpt. Structured (--target): minitron, taylor, michel, scop, magnitude, random, wanda"
+    @Option(names = "--method", description = "Unstructured: magnitude, wanda, sparsegpt, a PrunerProvider name (ServiceLoader) or a fully qualified class implementing LinearPruner or Criterion. Structured (--target): minitron, taylor, michel, scop, magnitude, random, wanda"
             + " (none needed when the only target is num_key_value_heads: mean-pooling).")
     String method;
 
@@ -126,54 +129,28 @@ public final class PruneCommand implements Callable<Integer> {
         if (structured.active()) return StructuredPruneRun.run(this, structured);
         if (method == null) throw usage("give --method magnitude|wanda|sparsegpt (or --target KEY=VALUE for structured pruning)");
         if (out == null) throw usage("give --out DIR");
-        Sparsity fallback = sparsityOption();
-        if (!Methods.NAMES.contains(method)) throw usage("--method must be one of " + Methods.NAMES + ", got '" + method + "'");
-        if (perRow && !method.equals("magnitude")) throw usage("--per-row applies to magnitude only (wanda always compares within rows)");
-        if (blockSize < 1) throw usage("--block-size must be >= 1, got " + blockSize);
-        if (!(damp >= 0)) throw usage("--damp must be >= 0, got " + damp);
-        if (samples < 1) throw usage("--calib-samples must be >= 1, got " + samples);
-        if (seqLen != null && seqLen < 2) throw usage("--seq-len must be >= 2, got " + seqLen);
-        CalibrationData.Sampling how;
-        try {
-            how = CalibrationData.Sampling.parse(sampling);
-        } catch (PruningException e) {
-            throw usage(e.getMessage());
-        }
-        SparsityPlan plan = ratios != null ? SparsityPlan.read(ratios, fallback) : SparsityPlan.uniform(fallback);
+        sparsityOption();
         CheckpointPruner.SaveFormat format = switch (saveFormat) {
             case "dense" -> CheckpointPruner.SaveFormat.DENSE;
             case "compressed-tensors" -> CheckpointPruner.SaveFormat.COMPRESSED_TENSORS;
             default -> throw usage("--save-format must be dense or compressed-tensors, got '" + saveFormat + "'");
         };
-        if (format == CheckpointPruner.SaveFormat.COMPRESSED_TENSORS
-                && !(fallback instanceof Sparsity.Groups g && g.nm().equals(new org.prune4j.tensor.NM(2, 4)) && !g.denseTail() && ratios == null))
-            throw usage("--save-format compressed-tensors stores 2:4 weights (its sparse-24-bitmask format): use it with --nm 2:4 and no --nm-tail dense");
-
-        Kernels k = device.kernels();
-        int threads = k.parallelism();
-        LinearPruner pruner = method.equals("sparsegpt") ? new SparseGPTPruner(blockSize, damp, k, threads) : Methods.create(method, perRow, k, threads);
-        if (pruner.needs() != Statistic.NONE && calib == null) throw usage("--method " + method + " needs calibration data: give --calib FILE");
-
-        ModelConfig cfg = ModelConfig.read(model);
-        if (!force && Files.exists(out)) throw new IOException(out + ": output folder already exists (choose another path or add --force)");
-        try (SafeTensors st = SafeTensors.open(model)) {
-            int[][] windows = null;
-            String calibLine = "no calibration data (magnitude reads weights only)";
-            if (pruner.needs() != Statistic.NONE) {
-                int len = seqLen != null ? seqLen : Math.min(2048, cfg.maxPositionEmbeddings());
-                Tokenizer tok = CalibrationData.isTokenFile(calib) ? null : Tokenizers.load(model);
-                int[] ids = CalibrationData.tokens(calib, tok, docSeparator, cfg.vocabSize());
-                windows = CalibrationData.windows(ids, samples, len, how, seed, calib.toString());
-                calibLine = windows.length + " windows x " + len + " tokens of " + calib.getFileName() + " (" + how.name().toLowerCase(Locale.ROOT)
-                        + (how == CalibrationData.Sampling.RANDOM ? ", seed " + seed : "") + ")";
-            }
-            common.log().println("prune4j prune: " + method + " " + plan.describe() + " of " + model + "; calibration: " + calibLine);
-            long modelParams = 0;
-            for (var info : st.infos()) modelParams += info.numel();
-            CheckpointPruner.Output o = CheckpointPruner.run(model, cfg, st, windows, new SequentialPruner.Options(pruner, plan, k, microBatch, common.log()),
-                    out, force, Map.of("pruned_by", "prune4j", "method", method, "target", plan.describe()), format);
-            report(o.result(), plan, modelParams, o.files());
+        PruneOptions o;
+        try {
+            o = new PruneOptions(model, method, target.sparsity, target.nm, ratios, perRow, calib, docSeparator, samples, seqLen, sampling, seed,
+                    blockSize, damp, microBatch, out, force, nmTail.equals("dense"), format);
+        } catch (Prune4jException.InvalidOptions e) {
+            throw usage(e.getMessage());
         }
+        Prune.Result r;
+        try {
+            r = Prune.unstructured(o, device.kernels(), new ProgressListener() {
+                @Override public void message(String line) { common.log().println(line); }
+            });
+        } catch (Prune4jException.InvalidOptions e) {
+            throw usage(e.getMessage());
+        }
+        report(r.result(), r.plan(), r.modelParams(), r.files());
         return 0;
     }
 

@@ -17,14 +17,11 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.prune4j.autograd.Tape;
-import org.prune4j.autograd.Var;
 import org.prune4j.io.config.ModelConfig;
 import org.prune4j.io.safetensors.SafeTensors;
 import org.prune4j.pruning.TensorSource;
 import org.prune4j.tensor.ScalarKernels;
 import org.prune4j.tensor.Tensor;
-import org.prune4j.transformer.Intervention;
 import org.prune4j.transformer.Linear;
 import org.prune4j.transformer.LlamaModel;
 
@@ -193,32 +190,6 @@ class EquivalenceTest {
 
     /** Logits of the unpruned model with the plan's removed heads and neurons masked to zero and its dropped layers skipped. */
     static float[] masked(LlamaModel m, Plan plan, int[][] tokens) {
-        int n = m.numLayers();
-        float[][] headMask = new float[n][], neuronMask = new float[n][];
-        boolean[] kept = new boolean[n];
-        for (Plan.LayerPlan p : plan.layers()) {
-            kept[p.source()] = true;
-            headMask[p.source()] = new float[m.layer(p.source()).numHeads()];
-            for (int h : p.heads()) headMask[p.source()][h] = 1;
-            neuronMask[p.source()] = new float[m.layer(p.source()).intermediateSize()];
-            for (int i : p.neurons()) neuronMask[p.source()][i] = 1;
-        }
-        m.setIntervention(new Intervention() {
-            @Override public Var headOutputs(Tape tape, int layer, Var perHead) {
-                return tape.headMask(perHead, Var.constant(Tensor.of(headMask[layer], headMask[layer].length)));
-            }
-
-            @Override public Var neurons(Tape tape, int layer, Var act) {
-                return tape.mul(act, Var.constant(Tensor.of(neuronMask[layer], neuronMask[layer].length)));
-            }
-        });
-        try {
-            Tape tape = Tape.inference(m.kernels());
-            Var h = m.embed(tape, tokens);
-            for (int l = 0; l < n; l++) if (kept[l]) h = m.forwardLayer(tape, l, h, 0, org.prune4j.transformer.Observer.NONE);
-            return m.head(tape, h).value().toFloatArray();
-        } finally {
-            m.setIntervention(null);
-        }
+        return PlanMasking.logits(m, plan, tokens);
     }
 }

@@ -1,0 +1,57 @@
+package org.prune4j.testkit;
+
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.longs;
+
+import java.util.SplittableRandom;
+import org.prune4j.io.config.ModelConfig;
+import org.prune4j.pruning.Sparsity;
+import org.quicktheories.core.Gen;
+import org.quicktheories.generators.Generate;
+
+/**
+ * QuickTheories generators over {@link Generators}. Linear cases shrink in their sizes (rows, then columns, then
+ * tokens), so a failure reports the smallest layer that still breaks; configs and models are drawn from a seed
+ * and print as their config.
+ */
+public final class Gens {
+    private Gens() {}
+
+    /** Linear layers of 1-24 rows, 1-40 columns and 1-32 calibration tokens, no weight zero. */
+    public static Gen<LinearCase> linearCases() {
+        return integers().between(1, 24).zip(integers().between(1, 40), integers().between(1, 32), longs().all(),
+                (r, c, t, s) -> new LinearCase(r, c, t, 0, s));
+    }
+
+    /** Linear layers whose width is a multiple of {@code m} (1-8 groups), for N:M targets. */
+    public static Gen<LinearCase> linearCases(int m) {
+        return integers().between(1, 24).zip(integers().between(1, 8), integers().between(1, 32), longs().all(),
+                (r, g, t, s) -> new LinearCase(r, g * m, t, 0, s));
+    }
+
+    /** Linear layers with a fraction 0.05-0.5 of their weights already zero. */
+    public static Gen<LinearCase> linearCasesWithZeros() {
+        return linearCases().zip(integers().between(5, 50), (c, z) -> new LinearCase(c.rows(), c.cols(), c.tokens(), z / 100.0, c.seed()));
+    }
+
+    /** Unstructured targets 0-95% in steps of 5%. */
+    public static Gen<Sparsity.Unstructured> sparsities() {
+        return integers().between(0, 19).map(i -> new Sparsity.Unstructured(i * 0.05));
+    }
+
+    /** The N:M patterns used in practice: 1:2, 2:4, 4:8 (and 1:4, 3:4, 2:8 for coverage). */
+    public static Gen<Sparsity.NOfM> nmPatterns() {
+        return Generate.pick(java.util.List.of(new Sparsity.NOfM(1, 2), new Sparsity.NOfM(2, 4), new Sparsity.NOfM(4, 8),
+                new Sparsity.NOfM(1, 4), new Sparsity.NOfM(3, 4), new Sparsity.NOfM(2, 8)));
+    }
+
+    /** Random Llama-family configs ({@link Generators#config}), printed as their config. */
+    public static Gen<ModelConfig> configs() {
+        return longs().all().map(s -> Generators.config(new SplittableRandom(s))).describedAs(ModelConfig::toString);
+    }
+
+    /** A seed for the plain functions of {@link Generators} (models, windows, masks, plans). */
+    public static Gen<Long> seeds() {
+        return longs().between(0, 1_000_000);
+    }
+}
