@@ -57,7 +57,7 @@ class TestkitCliTest {
                         for (int l = 0; l < cfg.numLayers(); l++)
                             for (Linear lin : Linear.values()) {
                                 var t = st.get(lin.weightName(l));
-                                Invariants.nmPattern(t.toFloatArray(), t.size(0), t.size(1), new Sparsity.NOfM(1, m));
+                                Invariants.nmPattern(t.toFloatArray(), t.size(0), t.size(1), new org.prune4j.tensor.NM(1, m));
                             }
                     }
                     assertEquals(0, Cli.run("verify", "--dense", dense.toString(), "--pruned", out.toString()).code());

@@ -48,7 +48,7 @@ public final class VerifyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         CheckpointVerifier.Options o;
         try {
-            Sparsity.NOfM claim = nm == null ? null : Sparsity.parseNM(nm);
+            org.prune4j.tensor.NM claim = nm == null ? null : Sparsity.parseNM(nm).nm();
             o = new CheckpointVerifier.Options(plan, claim, sparsity, subnetwork, maxViolations);
         } catch (PruningException e) {
             throw new UsageException(spec.commandLine(), e.getMessage());

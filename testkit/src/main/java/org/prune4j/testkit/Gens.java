@@ -40,9 +40,9 @@ public final class Gens {
     }
 
     /** The N:M patterns used in practice: 1:2, 2:4, 4:8 (and 1:4, 3:4, 2:8 for coverage). */
-    public static Gen<Sparsity.NOfM> nmPatterns() {
-        return Generate.pick(java.util.List.of(new Sparsity.NOfM(1, 2), new Sparsity.NOfM(2, 4), new Sparsity.NOfM(4, 8),
-                new Sparsity.NOfM(1, 4), new Sparsity.NOfM(3, 4), new Sparsity.NOfM(2, 8)));
+    public static Gen<org.prune4j.tensor.NM> nmPatterns() {
+        return Generate.pick(java.util.List.of(new org.prune4j.tensor.NM(1, 2), new org.prune4j.tensor.NM(2, 4), new org.prune4j.tensor.NM(4, 8),
+                new org.prune4j.tensor.NM(1, 4), new org.prune4j.tensor.NM(3, 4), new org.prune4j.tensor.NM(2, 8)));
     }
 
     /** Random Llama-family configs ({@link Generators#config}), printed as their config. */

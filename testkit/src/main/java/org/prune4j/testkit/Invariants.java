@@ -27,7 +27,7 @@ public final class Invariants {
     }
 
     /** In every row of w [rows, cols], each group of M consecutive columns holds at least N zeros. */
-    public static void nmPattern(float[] w, int rows, int cols, Sparsity.NOfM nm) {
+    public static void nmPattern(float[] w, int rows, int cols, org.prune4j.tensor.NM nm) {
         if (cols % nm.m() != 0) throw new InvariantViolation("nm-pattern", "M = " + nm.m() + " does not divide the width " + cols);
         for (int r = 0; r < rows; r++)
             for (int g = 0; g < cols; g += nm.m()) {
@@ -40,8 +40,8 @@ public final class Invariants {
     }
 
     /** {@code p} at {@code nm} leaves an N:M pattern. */
-    public static void nmPattern(LinearPruner p, LinearCase c, Sparsity.NOfM nm) {
-        nmPattern(prune(p, c, nm), c.rows(), c.cols(), nm);
+    public static void nmPattern(LinearPruner p, LinearCase c, org.prune4j.tensor.NM nm) {
+        nmPattern(prune(p, c, new Sparsity.Groups(nm)), c.rows(), c.cols(), nm);
     }
 
     /**

@@ -43,7 +43,7 @@ final class BrokenPruners {
             @Override public List<LinearReport> prune(InputStats x, List<LinearWeight> ws) {
                 List<LinearWeight> as = new ArrayList<>();
                 for (LinearWeight w : ws) as.add(new LinearWeight(w.name(), w.w(), w.rows(), w.cols(),
-                        w.target() instanceof Sparsity.NOfM nm ? new Sparsity.Unstructured(nm.ratio()) : w.target()));
+                        w.target() instanceof Sparsity.Groups g ? new Sparsity.Unstructured(g.ratio()) : w.target()));
                 return row.prune(x, as);
             }
         };

@@ -34,7 +34,7 @@ class InvariantsTest {
             qt().withExamples(EXAMPLES).forAll(Gens.nmPatterns().flatMap(nm -> Gens.linearCases(nm.m()).map(c -> Map.entry(nm, c))))
                     .checkAssert(e -> Invariants.nmPattern(p, e.getValue(), e.getKey()));
         rejects("nm-pattern", () -> qt().withExamples(EXAMPLES).forAll(Gens.linearCases(4))
-                .checkAssert(c -> Invariants.nmPattern(BrokenPruners.nmAsUnstructured(), c, new Sparsity.NOfM(2, 4))));
+                .checkAssert(c -> Invariants.nmPattern(BrokenPruners.nmAsUnstructured(), c, new org.prune4j.tensor.NM(2, 4))));
     }
 
     @Test

@@ -40,7 +40,7 @@ public final class CheckpointVerifier {
      * unchanged (null: true when the metadata names a criterion without reconstruction); {@code maxViolations}:
      * how many violations to keep in full.
      */
-    public record Options(Path plan, Sparsity.NOfM expectNm, Double expectSparsity, Boolean expectSubnetwork, int maxViolations) {
+    public record Options(Path plan, org.prune4j.tensor.NM expectNm, Double expectSparsity, Boolean expectSubnetwork, int maxViolations) {
         /** The number of violations printed in full by default. */
         public static final int MAX_VIOLATIONS = 20;
 
@@ -70,10 +70,10 @@ public final class CheckpointVerifier {
             Map<String, String> meta = ps.metadata();
             boolean ours = "prune4j".equals(meta.get("pruned_by"));
             String target = ours ? meta.getOrDefault("target", "") : "";
-            Sparsity.NOfM nm = o.expectNm();
+            org.prune4j.tensor.NM nm = o.expectNm();
             String nmFrom = "--expect-nm";
             Matcher mm = NM_TARGET.matcher(target);
-            if (nm == null && mm.matches()) { nm = Sparsity.parseNM(mm.group(1)); nmFrom = "safetensors metadata"; }
+            if (nm == null && mm.matches()) { nm = Sparsity.parseNM(mm.group(1)).nm(); nmFrom = "safetensors metadata"; }
             Double sparsity = o.expectSparsity();
             String spFrom = "--expect-sparsity";
             Matcher mp = PCT_TARGET.matcher(target);

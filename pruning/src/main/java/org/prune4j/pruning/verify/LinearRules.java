@@ -12,7 +12,7 @@ final class LinearRules {
     private LinearRules() {}
 
     /** Checks {@code w} [R, C] and returns its zeros. */
-    static long check(String name, Tensor w, Sparsity.NOfM nm, Double sparsity, Violations v) {
+    static long check(String name, Tensor w, org.prune4j.tensor.NM nm, Double sparsity, Violations v) {
         int rows = w.size(0), cols = w.size(1);
         if (nm != null && cols % nm.m() != 0) {
             v.add(name, Rules.NM, nm.label() + " needs M = " + nm.m() + " to divide the input width " + cols);
