@@ -49,8 +49,38 @@ public final class StructuredOptions {
     @Option(names = "--criterion-option", paramLabel = "KEY=VALUE", description = "Structured: an option of the criterion (e.g. taylor's variant).")
     List<String> criterionOptions = new ArrayList<>();
 
+    @Option(names = "--taylor", paramLabel = "VARIANT", description = "taylor (LLM-Pruner): salience per weight: first (sum of |g*w|; default),"
+            + " vectorize (|sum of g*w| per row/column), second (w*F*w, F the per-window empirical Fisher), mix (g*w - w*F*w/2).")
+    String taylor;
+
+    @Option(names = "--group-agg", paramLabel = "AGG", description = "taylor: how the matrices of a unit combine: sum (default), mean, max, prod or first.")
+    String groupAgg;
+
+    @Option(names = "--iterative", paramLabel = "STEPS", description = "michel: remove heads in STEPS steps, re-scoring the survivors (removed heads"
+            + " masked to zero) between steps, as Michel et al. do.")
+    Integer iterative;
+
+    @Option(names = "--fdr", paramLabel = "Q", description = {"Structured, --method scop, in place of --target: keep per layer the units whose knockoff",
+            "statistic passes the knockoff+ threshold at false-discovery rate Q in (0, 1); shapes follow from the data."})
+    Double fdr;
+
+    @Option(names = "--unit", description = "With --fdr: the units tested, neurons, heads or channels.")
+    String unit;
+
+    @Option(names = "--scop-loss", description = "scop: the loss of the knockoff gates, kd (KL to the dense model; default) or lm (next-token loss).")
+    String scopLoss;
+
+    @Option(names = "--scop-statistic", description = "scop: swap (-dL/d gate at 1/2, the knockoff-swap effect; default) or gate (trained gates, ||w||(2 gate - 1)).")
+    String scopStatistic;
+
+    @Option(names = "--scop-steps", description = "scop: batches of --batch windows the statistic is averaged (or the gates trained) over (default 64).")
+    Integer scopSteps;
+
+    @Option(names = "--scop-lr", description = "scop, --scop-statistic gate: Adam's learning rate for the gates (default 0.01).")
+    Double scopLr;
+
     /** True when these options ask for a structured run. */
     boolean active() {
-        return !targets.isEmpty() || plan != null;
+        return !targets.isEmpty() || plan != null || fdr != null;
     }
 }

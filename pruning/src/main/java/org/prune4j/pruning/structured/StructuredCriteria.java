@@ -19,6 +19,9 @@ public final class StructuredCriteria {
         register("magnitude", MagnitudeUnits::new);
         register("random", RandomUnits::new);
         register("wanda", WandaUnits::new);
+        register("taylor", org.prune4j.pruning.structured.gradient.TaylorUnits::new);
+        register("michel", org.prune4j.pruning.structured.gradient.MichelHeads::new);
+        register("scop", org.prune4j.pruning.structured.scop.ScopCriterion::new);
     }
 
     /** Adds (or replaces) a criterion under {@code name}. */

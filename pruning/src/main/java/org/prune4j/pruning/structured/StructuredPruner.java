@@ -77,6 +77,7 @@ public final class StructuredPruner {
                 log.println("structured: loading " + model + " to score " + kinds + " with " + c.name());
                 LlamaModel m = loader.load();
                 Map<String, String> opts = new LinkedHashMap<>(job.criterionOptions());
+                if (job.targets().has(Targets.HEADS)) opts.putIfAbsent("keep-heads", String.valueOf(job.targets().get(Targets.HEADS))); // michel --iterative
                 if (job.options().contiguous()) opts.put("block", String.valueOf(cfg.numLayers() - job.targets().get(Targets.LAYERS)));
                 try {
                     scores.putAll(c.score(new ScoringInput(m, windows, job.batch(), job.seq(), job.batchAgg(), job.seed(), opts, log), kinds));
