@@ -33,7 +33,8 @@ import org.prune4j.transformer.Perplexity;
  *
  * <pre>java --add-modules=jdk.incubator.vector -cp cli/target/prune4j.jar org.prune4j.bench.StructuredTable A|B SHARED_DIR WORK_DIR [ROWS]</pre>
  * ROWS (optional) is a comma list of row groups to run: dense, num_attention_heads, intermediate_size, hidden_size,
- * num_hidden_layers, num_key_value_heads (default: all), so that groups can run as separate processes.
+ * num_hidden_layers, num_key_value_heads (default: all), each optionally narrowed to one method as GROUP:METHOD
+ * (minitron, magnitude, wanda, loss, contiguous, random, mean-pool, prune), so that rows can run as separate processes.
  */
 public final class StructuredTable {
     private StructuredTable() {}
@@ -58,7 +59,8 @@ public final class StructuredTable {
         System.out.println("|---|---|---|");
         if (rows.contains("dense")) System.out.printf(Locale.ROOT, "| dense | - | %.2f |%n", Perplexity.evaluate(LlamaModel.load(model, k), ew, 8, null).ppl());
         for (String t : List.of("num_attention_heads=4", "intermediate_size=128", "hidden_size=48", "num_hidden_layers=4")) {
-            if (!rows.contains(t.substring(0, t.indexOf('=')))) continue;
+            String group = t.substring(0, t.indexOf('='));
+            if (!wants(rows, group, null)) continue;
             boolean layers = t.startsWith("num_hidden_layers");
             List<String[]> runs = new ArrayList<>();
             runs.add(new String[] {"minitron", "minitron"});
@@ -69,21 +71,35 @@ public final class StructuredTable {
                 runs.add(new String[] {"minitron --contiguous", "minitron", "contiguous"});
             }
             for (String[] r : runs) {
+                if (!wants(rows, group, r.length > 2 ? r[2] : r[1])) continue;
                 boolean contiguous = r.length > 2 && r[2].equals("contiguous");
                 Map<String, String> opts = Map.of("depth-metric", r.length > 2 && r[2].equals("loss") ? "loss" : "bi");
                 System.out.printf(Locale.ROOT, "| %s | %s | %.2f |%n", t, r[0], run(model, cfg, k, r[1], List.of(t), Planner.KvReduce.MEAN_POOL, contiguous, opts, 0, cw, ew, work, quiet));
             }
+            if (!wants(rows, group, "random")) continue;
             double[] v = new double[5];
             for (int s = 1; s <= 5; s++) v[s - 1] = run(model, cfg, k, "random", List.of(t), Planner.KvReduce.MEAN_POOL, false, Map.of(), s, cw, ew, work, quiet);
             double mean = java.util.Arrays.stream(v).average().orElseThrow();
             System.out.printf(Locale.ROOT, "| %s | random (mean of 5 seeds, range) | %.2f (%.2f-%.2f) |%n", t, mean,
                     java.util.Arrays.stream(v).min().orElseThrow(), java.util.Arrays.stream(v).max().orElseThrow());
         }
-        for (int g : rows.contains("num_key_value_heads") ? new int[] {2, 1} : new int[0]) {
+        for (int g : new int[] {2, 1}) {
             String t = "num_key_value_heads=" + g;
-            System.out.printf(Locale.ROOT, "| %s | mean-pool | %.2f |%n", t, run(model, cfg, k, null, List.of(t), Planner.KvReduce.MEAN_POOL, false, Map.of(), 0, cw, ew, work, quiet));
-            System.out.printf(Locale.ROOT, "| %s | minitron --kv-reduce prune | %.2f |%n", t, run(model, cfg, k, "minitron", List.of(t), Planner.KvReduce.PRUNE, false, Map.of(), 0, cw, ew, work, quiet));
+            if (wants(rows, "num_key_value_heads", "mean-pool"))
+                System.out.printf(Locale.ROOT, "| %s | mean-pool | %.2f |%n", t, run(model, cfg, k, null, List.of(t), Planner.KvReduce.MEAN_POOL, false, Map.of(), 0, cw, ew, work, quiet));
+            if (wants(rows, "num_key_value_heads", "prune"))
+                System.out.printf(Locale.ROOT, "| %s | minitron --kv-reduce prune | %.2f |%n", t, run(model, cfg, k, "minitron", List.of(t), Planner.KvReduce.PRUNE, false, Map.of(), 0, cw, ew, work, quiet));
         }
+    }
+
+    /** True when ROWS asks for group (any method when {@code method} is null) and method. */
+    static boolean wants(List<String> rows, String group, String method) {
+        for (String r : rows) {
+            int colon = r.indexOf(':');
+            String g = colon < 0 ? r : r.substring(0, colon);
+            if (g.equals(group) && (method == null || colon < 0 || r.substring(colon + 1).equals(method))) return true;
+        }
+        return false;
     }
 
     static double run(Path model, ModelConfig cfg, Kernels k, String method, List<String> targets, Planner.KvReduce kv, boolean contiguous,
