@@ -83,6 +83,28 @@ public final class AdamW {
         }
     }
 
+    /** One parameter's optimizer state: first and second moments and its step count (what a checkpoint saves). */
+    public record Moments(float[] m, float[] v, long t) {}
+
+    /** A copy of {@code p}'s state, or null before its first update. */
+    public Moments moments(Var p) {
+        State st = state.get(p);
+        return st == null ? null : new Moments(st.m.clone(), st.v.clone(), st.t);
+    }
+
+    /** Restores {@code p}'s state from a checkpoint; the moments must have p's element count. */
+    public void restore(Var p, Moments saved) {
+        if (!decays.containsKey(p)) throw new IllegalArgumentException(p + " is not optimized by this AdamW");
+        int n = (int) p.value().numel();
+        if (saved.m().length != n || saved.v().length != n)
+            throw new IllegalArgumentException("moments of " + p + " hold " + saved.m().length + " entries, the parameter " + n);
+        State st = new State(n);
+        System.arraycopy(saved.m(), 0, st.m, 0, n);
+        System.arraycopy(saved.v(), 0, st.v, 0, n);
+        st.t = saved.t();
+        state.put(p, st);
+    }
+
     /** Steps taken for {@code p} (0 before its first update). */
     public long steps(Var p) {
         State st = state.get(p);

@@ -14,7 +14,6 @@ import org.prune4j.pruning.PruningException;
 import org.prune4j.pruning.Sparsity;
 import org.prune4j.tensor.DType;
 import org.prune4j.tensor.Kernels;
-import org.prune4j.tensor.VectorKernels;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -85,7 +84,7 @@ public final class BenchPruneCommand implements Callable<Integer> {
         if (structured) return structured(where, dt);
         if (!Methods.NAMES.contains(method)) throw new UsageException(cl, "bench prune: --method must be one of " + Methods.NAMES);
         Kernels k = device.kernels();
-        int threads = k instanceof VectorKernels v ? v.threads() : Runtime.getRuntime().availableProcessors();
+        int threads = k.parallelism();
         LinearPruner pruner = Methods.create(method, false, k, threads);
         ModelConfig cfg = PruneBench.config(hidden, layers, vocab);
         PruneBench.Result r = PruneBench.run(where, cfg, dt, pruner, target, samples, seqLen, k, keep, common.log());

@@ -10,6 +10,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.prune4j.cli.demo.BpeTrainer;
+import org.prune4j.distill.Schedule;
+import org.prune4j.distill.TrainLoop;
 import org.prune4j.cli.demo.DemoCorpus;
 import org.prune4j.io.AtomicFiles;
 import org.prune4j.io.config.ModelConfig;
@@ -23,9 +25,7 @@ import org.prune4j.pruning.PruningException;
 import org.prune4j.pruning.TensorSource;
 import org.prune4j.pruning.calibration.CalibrationData;
 import org.prune4j.tensor.Kernels;
-import org.prune4j.tensor.VectorKernels;
 import org.prune4j.transformer.LlamaModel;
-import org.prune4j.transformer.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -92,7 +92,7 @@ public final class DemoCommand implements Callable<Integer> {
             throw usage(e.getMessage());
         }
         Kernels k = device.kernels();
-        int threads = k instanceof VectorKernels v ? v.threads() : Runtime.getRuntime().availableProcessors();
+        int threads = k.parallelism();
         long t0 = System.nanoTime();
         Map<String, Object> json = new LinkedHashMap<>();
         StringBuilder text = new StringBuilder();
@@ -117,16 +117,7 @@ public final class DemoCommand implements Callable<Integer> {
         double seconds = (System.nanoTime() - t0) / 1e9;
         text.append(String.format(Locale.ROOT, "%ntotal %.1f s on %s%s", seconds, k.name(), real ? "" : "; perplexity on held-out stories from the same grammar"));
         List<Object> out = new ArrayList<>();
-        for (Comparison.Row r : rows) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("method", r.method());
-            m.put("target", r.target());
-            m.put("sparsity", r.sparsity());
-            m.put("ppl", r.ppl());
-            m.put("nll", r.nll());
-            m.put("seconds", r.seconds());
-            out.add(m);
-        }
+        for (Comparison.Row r : rows) out.add(org.prune4j.cli.report.SweepReport.rowJson(r));
         json.put("rows", out);
         json.put("seconds", seconds);
         common.emit(text.toString(), json);
@@ -172,13 +163,14 @@ public final class DemoCommand implements Callable<Integer> {
             common.log().printf(Locale.ROOT, "demo: training a %,d-parameter Llama (hidden %d, %d layers, %d query heads sharing %d key/value heads, MLP %d)"
                     + " for %d steps of %d x %d tokens%n", m.parameterCount(), hidden, layers, HEADS, KV_HEADS, inter, steps, BATCH, seqLen);
             long tt = System.nanoTime();
-            Trainer.Settings settings = new Trainer.Settings(steps, BATCH, seqLen, 3e-3, 3e-4, Math.max(1, steps / 20), 0.1, 1.0, seed);
+            TrainLoop.Settings settings = new TrainLoop.Settings(steps, 3e-3, 3e-4, Schedule.COSINE, Math.max(1, steps / 20), 0, 0.1, false,
+                    0.9, 0.95, 1e-8, 1, 1.0, seed);
             ProgressLine progress = new ProgressLine(common.log(), "train", (long) steps * BATCH * seqLen, "tokens", false);
-            Trainer.Step last = Trainer.train(m, train, settings, s -> {
+            TrainLoop.Step last = TrainLoop.languageModel(m, train, BATCH, seqLen, settings, "demo corpus").run(s -> {
                 if (s.step() == 1 || s.step() % 50 == 0 || s.step() == steps)
                     common.log().printf(Locale.ROOT, "train: step %d/%d loss %.3f%n", s.step(), steps, s.loss());
                 progress.update(s.tokens());
-            });
+            }, null, 0);
             double trainSeconds = (System.nanoTime() - tt) / 1e9;
             m.setTrainable(false);
             if (keep != null) save(m, cfg, modelDir, work);

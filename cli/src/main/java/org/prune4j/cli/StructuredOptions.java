@@ -60,8 +60,27 @@ public final class StructuredOptions {
             + " masked to zero) between steps, as Michel et al. do.")
     Integer iterative;
 
+    @Option(names = "--fdr", paramLabel = "Q", description = {"Structured, --method scop, in place of --target: keep per layer the units whose knockoff",
+            "statistic passes the knockoff+ threshold at false-discovery rate Q in (0, 1); shapes follow from the data."})
+    Double fdr;
+
+    @Option(names = "--unit", description = "With --fdr: the units tested, neurons, heads or channels.")
+    String unit;
+
+    @Option(names = "--scop-loss", description = "scop: the loss of the knockoff gates, kd (KL to the dense model; default) or lm (next-token loss).")
+    String scopLoss;
+
+    @Option(names = "--scop-statistic", description = "scop: swap (-dL/d gate at 1/2, the knockoff-swap effect; default) or gate (trained gates, ||w||(2 gate - 1)).")
+    String scopStatistic;
+
+    @Option(names = "--scop-steps", description = "scop: batches of --batch windows the statistic is averaged (or the gates trained) over (default 64).")
+    Integer scopSteps;
+
+    @Option(names = "--scop-lr", description = "scop, --scop-statistic gate: Adam's learning rate for the gates (default 0.01).")
+    Double scopLr;
+
     /** True when these options ask for a structured run. */
     boolean active() {
-        return !targets.isEmpty() || plan != null;
+        return !targets.isEmpty() || plan != null || fdr != null;
     }
 }

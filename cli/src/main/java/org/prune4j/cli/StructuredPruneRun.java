@@ -55,7 +55,8 @@ final class StructuredPruneRun {
                 if (!targets.has(Targets.HEADS)) throw new StructuredException("--iterative removes heads: give --target num_attention_heads=N");
                 copts.put("iterative", String.valueOf(s.iterative));
             }
-        } catch (StructuredException e) {
+            scopOptions(c, s, copts);
+        } catch (org.prune4j.pruning.PruningException e) { // StructuredException is one
             throw c.usage(e.getMessage());
         }
         if (!s.depthMetric.equals("bi") && !s.depthMetric.equals("loss")) throw c.usage("--depth-metric must be bi or loss, got '" + s.depthMetric + "'");
@@ -78,7 +79,7 @@ final class StructuredPruneRun {
         long t0 = System.nanoTime();
         try (SafeTensors st = SafeTensors.open(c.model)) {
             int len = c.seqLen != null ? c.seqLen : Math.min(2048, cfg.maxPositionEmbeddings());
-            StructuredPruner.Job job = new StructuredPruner.Job(c.method, targets, opts, s.plan, s.planOut, () -> {
+            java.util.function.Supplier<int[][]> windows = () -> {
                 if (c.calib == null) throw new StructuredException("--method " + c.method + " needs calibration data: give --calib FILE");
                 try {
                     Tokenizer tok = CalibrationData.isTokenFile(c.calib) ? null : Tokenizers.load(c.model);
@@ -90,8 +91,19 @@ final class StructuredPruneRun {
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
-            }, s.batch, seq, batchAgg, c.seed, copts, c.out, c.force,
-                    Map.of("pruned_by", "prune4j", "method", c.method == null ? "mean-pool" : c.method, "target", s.plan != null ? "plan" : targets.describe()));
+            };
+            Path planIn = s.plan;
+            if (s.fdr != null) {
+                try {
+                    planIn = ScopFdrRun.plan(c, s, cfg, st, k, windows, copts, opts.allocation(), opts);
+                } catch (java.io.UncheckedIOException e) {
+                    throw e.getCause();
+                }
+                targets = Targets.parse(List.of());
+            }
+            StructuredPruner.Job job = new StructuredPruner.Job(s.fdr != null ? null : c.method, targets, opts, planIn, s.fdr != null ? null : s.planOut, windows,
+                    s.batch, seq, batchAgg, c.seed, copts, c.out, c.force,
+                    Map.of("pruned_by", "prune4j", "method", c.method == null ? "mean-pool" : c.method, "target", s.fdr != null ? "fdr " + s.fdr + " " + s.unit : s.plan != null ? "plan" : targets.describe()));
             StructuredPruner.Result r;
             try {
                 r = StructuredPruner.run(c.model, cfg, TensorSource.of(st), () -> LlamaModel.load(st, cfg, k), job, c.common.log());
@@ -101,6 +113,23 @@ final class StructuredPruneRun {
             report(c, r, (System.nanoTime() - t0) / 1e9);
         }
         return 0;
+    }
+
+    /** The --scop-* flags as scop's criterion options; refused with another --method. */
+    private static void scopOptions(PruneCommand c, StructuredOptions s, Map<String, String> copts) {
+        boolean any = s.scopLoss != null || s.scopStatistic != null || s.scopSteps != null || s.scopLr != null || s.fdr != null || s.unit != null;
+        if (any && !"scop".equals(c.method))
+            throw new StructuredException("--fdr, --unit and --scop-* belong to --method scop" + (c.method == null ? "" : ", not " + c.method));
+        if (s.scopLoss != null) copts.put("scop-loss", s.scopLoss);
+        if (s.scopStatistic != null) copts.put("scop-statistic", s.scopStatistic);
+        if (s.scopSteps != null) copts.put("scop-steps", String.valueOf(s.scopSteps));
+        if (s.scopLr != null) copts.put("scop-lr", String.valueOf(s.scopLr));
+        if (s.fdr != null) {
+            org.prune4j.pruning.structured.scop.ScopSelection.checkQ(s.fdr);
+            if (!s.targets.isEmpty() || s.plan != null) throw new StructuredException("--fdr decides the shapes from the data; it cannot be combined with --target or --plan");
+            if (s.unit == null) throw new StructuredException("--fdr needs --unit neurons|heads|channels (the units to test)");
+            org.prune4j.pruning.structured.scop.ScopFdr.parseUnit(s.unit);
+        } else if (s.unit != null) throw new StructuredException("--unit goes with --fdr Q");
     }
 
     private static void report(PruneCommand c, StructuredPruner.Result r, double seconds) {

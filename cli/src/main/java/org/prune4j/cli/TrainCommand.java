@@ -7,6 +7,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.prune4j.distill.Schedule;
+import org.prune4j.distill.TrainLoop;
 import org.prune4j.io.AtomicFiles;
 import org.prune4j.io.config.ModelConfig;
 import org.prune4j.io.data.TokenData;
@@ -16,7 +18,6 @@ import org.prune4j.io.tokenizer.Tokenizer;
 import org.prune4j.io.tokenizer.Tokenizers;
 import org.prune4j.transformer.LlamaModel;
 import org.prune4j.transformer.Perplexity;
-import org.prune4j.transformer.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -96,9 +97,10 @@ public final class TrainCommand implements Callable<Integer> {
         int inter = intermediate != null ? intermediate : (int) Math.ceil(8.0 * hidden / 3 / 32) * 32;
         double minLearningRate = minLr != null ? minLr : lr / 10;
         int warm = warmup != null ? warmup : Math.max(1, steps / 20);
-        Trainer.Settings settings;
+        TrainLoop.Settings settings;
         try {
-            settings = new Trainer.Settings(steps, batch, seqLen, lr, minLearningRate, warm, weightDecay, gradClip, seed);
+            if (batch < 1 || seqLen < 2) throw new IllegalArgumentException("need --batch >= 1 and --seq-len >= 2; got " + batch + ", " + seqLen);
+            settings = new TrainLoop.Settings(steps, lr, minLearningRate, Schedule.COSINE, warm, 0, weightDecay, false, 0.9, 0.95, 1e-8, 1, gradClip, seed);
         } catch (IllegalArgumentException e) {
             throw new UsageException(cl, e.getMessage());
         }
@@ -121,12 +123,12 @@ public final class TrainCommand implements Callable<Integer> {
 
         ProgressLine progress = new ProgressLine(common.log(), "train", (long) steps * batch * seqLen, "tokens", false);
         double[] lastLoss = {Double.NaN};
-        Trainer.Step last = Trainer.train(model, train, settings, s -> {
+        TrainLoop.Step last = TrainLoop.languageModel(model, train, batch, seqLen, settings, text.toString()).run(s -> {
             lastLoss[0] = s.loss();
             if (s.step() == 1 || s.step() % 10 == 0 || s.step() == steps)
                 common.log().printf("train: step %d/%d loss %.4f lr %.2e grad-norm %.3f%n", s.step(), steps, s.loss(), s.lr(), s.gradNorm());
             progress.update(s.tokens());
-        });
+        }, null, 0);
 
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("out", out.toString());
@@ -151,24 +153,7 @@ public final class TrainCommand implements Callable<Integer> {
         AtomicFiles.buildFolder(out, force, dir -> {
             cfg.write(dir.resolve(ModelConfig.FILE));
             SafeTensorsWriter.write(dir.resolve("model.safetensors"), model.namedTensors(), Map.of());
-            copyTokenizer(dir);
+            TokenizerFiles.copy(tokenizer, dir);
         });
-    }
-
-    private void copyTokenizer(Path dir) throws IOException {
-        if (Files.isDirectory(tokenizer)) {
-            boolean any = false;
-            for (String f : new String[] {"tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json"}) {
-                Path p = tokenizer.resolve(f);
-                if (Files.isRegularFile(p)) {
-                    Files.write(dir.resolve(f), Files.readAllBytes(p)); // a plain writable copy, whatever the source's mode
-                    any |= f.startsWith("tokenizer.");
-                }
-            }
-            if (!any) throw new IOException(tokenizer + ": no tokenizer.json or tokenizer.model to copy");
-        } else {
-            boolean json = tokenizer.getFileName().toString().endsWith(".json") || Files.readString(tokenizer.toAbsolutePath(), java.nio.charset.StandardCharsets.ISO_8859_1).stripLeading().startsWith("{");
-            Files.write(dir.resolve(json ? "tokenizer.json" : "tokenizer.model"), Files.readAllBytes(tokenizer));
-        }
     }
 }

@@ -21,6 +21,7 @@ public final class StructuredCriteria {
         register("wanda", WandaUnits::new);
         register("taylor", org.prune4j.pruning.structured.gradient.TaylorUnits::new);
         register("michel", org.prune4j.pruning.structured.gradient.MichelHeads::new);
+        register("scop", org.prune4j.pruning.structured.scop.ScopCriterion::new);
     }
 
     /** Adds (or replaces) a criterion under {@code name}. */
