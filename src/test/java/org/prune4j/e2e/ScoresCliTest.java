@@ -30,7 +30,7 @@ class ScoresCliTest {
     void scoresWritesEveryCriterionAndComparesThem() throws Exception {
         Path out = tmp.resolve("scores");
         Cli r = Cli.run("scores", "--model", stories.toString(), "--calib", calib.toString(), "--calib-samples", "6", "--seq-len", "32", "--batch", "4",
-                "--methods", "taylor,taylor@group-agg=sum,michel,magnitude,random", "--kinds", "head,neuron", "--bootstrap", "3", "--out", out.toString(),
+                "--methods", "taylor,taylor@group-agg=sum,michel,minitron,magnitude,random", "--kinds", "head,neuron", "--bootstrap", "3", "--out", out.toString(),
                 "--threads", "2", "--json");
         assertEquals(0, r.code(), r.err());
         Map<String, Object> stats = Json.parseObject(Files.readString(out.resolve("stats.json")), false);
@@ -48,7 +48,7 @@ class ScoresCliTest {
         }
         assertTrue(sawSelf);
         List<?> st = (List<?>) stats.get("stability");
-        assertEquals(2 * 2 + 1, st.size(), "taylor twice x (head, neuron) + michel head; magnitude and random read no data");
+        assertEquals(3 * 2 + 1, st.size(), "taylor twice and minitron x (head, neuron) + michel head; magnitude and random read no data");
         for (Object o : st) {
             double p = ((Number) ((Map<?, ?>) o).get("pairwise_overlap")).doubleValue();
             assertTrue(p >= 0 && p <= 1, o.toString());
@@ -56,9 +56,9 @@ class ScoresCliTest {
         // 5 layers x (8 heads + 172 neurons) per head-and-neuron criterion, 8 x 5 heads for michel, plus the header
         List<String> csv = Files.readAllLines(out.resolve("scores.csv"));
         assertEquals("criterion,kind,row,unit,score", csv.get(0));
-        assertEquals(1 + 4 * 5 * (8 + 172) + 5 * 8, csv.size());
+        assertEquals(1 + 5 * 5 * (8 + 172) + 5 * 8, csv.size());
         Map<String, Object> scores = Json.parseObject(Files.readString(out.resolve("scores.json")), false);
-        assertEquals(List.of("taylor", "taylor@group-agg=sum", "michel", "magnitude", "random"), List.copyOf(((Map<?, ?>) scores.get("scores")).keySet()));
+        assertEquals(List.of("taylor", "taylor@group-agg=sum", "michel", "minitron", "magnitude", "random"), List.copyOf(((Map<?, ?>) scores.get("scores")).keySet()));
     }
 
     @Test

@@ -105,6 +105,9 @@ public final class ScoresCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Replace the output folder if it exists.")
     boolean force;
 
+    /** Where a bootstrap re-run's own progress goes: nowhere (the resample count is reported instead). */
+    private static final java.io.PrintStream QUIET = new java.io.PrintStream(java.io.OutputStream.nullOutputStream());
+
     /** One criterion as asked for: its label on the command line, the criterion, its options. */
     record Method(String label, StructuredCriterion criterion, Map<String, String> options) {}
 
@@ -160,7 +163,7 @@ public final class ScoresCommand implements Callable<Integer> {
                 if (!me.criterion().needsCalibration() || !scores.containsKey(me.label())) continue;
                 Map<UnitKind, List<UnitScores>> per = new EnumMap<>(UnitKind.class);
                 for (int r = 0; r < resamples; r++) {
-                    Map<UnitKind, UnitScores> s = me.criterion().score(input(m, Bootstrap.pick(windows, rs[r]), me, null), scores.get(me.label()).keySet());
+                    Map<UnitKind, UnitScores> s = me.criterion().score(input(m, Bootstrap.pick(windows, rs[r]), me, QUIET), scores.get(me.label()).keySet());
                     s.forEach((kind, u) -> per.computeIfAbsent(kind, x -> new ArrayList<>()).add(u));
                     p.update("bootstrap " + me.label(), r + 1, resamples, "resamples");
                 }
