@@ -53,10 +53,19 @@ class PruneCliTest {
         return Cli.run(args.toArray(String[]::new));
     }
 
+    /**
+     * The orderings that follow from what each method does, not from the numbers seen: every pruned model is worse
+     * than the dense one; at both targets Wanda (activation-weighted scores) and SparseGPT (scores plus an OBS
+     * reconstruction of the kept weights) beat magnitude, which sees neither; 2:4 is a constraint on top of 50%
+     * (the unstructured mask may pick any 2:4 mask, not the reverse), so no method does better at 2:4 than at 50%; and
+     * under 2:4, where the mask alone loses most, SparseGPT's reconstruction beats Wanda's mask-only pruning (as in both
+     * papers). Wanda against SparseGPT at 50% is left open: the papers find them within a few percent either way. The
+     * table itself lives in the README; this test holds none of its numbers.
+     */
     @Test
-    void wandaBeatsMagnitudeAndSparseGptStaysWithinTenPercentOfWanda() throws Exception {
+    void theMethodsOrderAsTheirDefinitionsImplyAnd24OutputsAre24() throws Exception {
         Map<String, Double> ppl = new LinkedHashMap<>();
-        ppl.put("dense", ppl(stories));
+        double dense = ppl(stories);
         for (String[] t : new String[][] {{"--sparsity", "0.5"}, {"--nm", "2:4"}})
             for (String m : new String[] {"magnitude", "wanda", "sparsegpt"}) {
                 Path out = tmp.resolve(m + "-" + t[1].replace(':', '-'));
@@ -65,15 +74,37 @@ class PruneCliTest {
                 Map<String, Object> j = Json.parseObject(r.lastLine(), false);
                 assertEquals(0.5, ((Number) j.get("sparsity")).doubleValue(), 1e-9);
                 assertEquals(35, ((List<?>) j.get("layers")).size());
+                if (t[0].equals("--nm")) assertTwoOfEveryFour(out);
                 ppl.put(m + " " + t[1], ppl(out));
             }
-        StringBuilder table = new StringBuilder("method     target  ppl\n");
+        StringBuilder table = new StringBuilder(String.format("dense %.2f%n", dense));
         ppl.forEach((k, v) -> table.append(String.format("%-18s %.2f%n", k, v)));
         System.out.print(table);
-        double mag = ppl.get("magnitude 0.5"), wanda = ppl.get("wanda 0.5"), sgpt = ppl.get("sparsegpt 0.5");
-        assertTrue(wanda < 0.8 * mag, "Wanda's perplexity must be well below magnitude's:\n" + table);
-        assertTrue(Math.abs(sgpt - wanda) <= 0.10 * wanda, "SparseGPT must be within 10% of Wanda:\n" + table);
-        assertTrue(ppl.get("dense") < wanda, table.toString());
+        for (Map.Entry<String, Double> e : ppl.entrySet()) assertTrue(dense < e.getValue(), e.getKey() + " must be worse than dense:\n" + table);
+        for (String t : new String[] {"0.5", "2:4"}) {
+            assertTrue(ppl.get("wanda " + t) < ppl.get("magnitude " + t), "Wanda must beat magnitude at " + t + ":\n" + table);
+            assertTrue(ppl.get("sparsegpt " + t) < ppl.get("magnitude " + t), "SparseGPT must beat magnitude at " + t + ":\n" + table);
+        }
+        for (String m : new String[] {"magnitude", "wanda", "sparsegpt"})
+            assertTrue(ppl.get(m + " 0.5") <= ppl.get(m + " 2:4"), m + ": 2:4 constrains the 50% mask, it cannot do better:\n" + table);
+        assertTrue(ppl.get("sparsegpt 2:4") < ppl.get("wanda 2:4"), "under 2:4 SparseGPT's reconstruction must beat Wanda:\n" + table);
+    }
+
+    /** Every pruned weight of {@code model} holds exactly two zeros in each group of four consecutive inputs of a row. */
+    static void assertTwoOfEveryFour(Path model) throws Exception {
+        try (SafeTensors st = SafeTensors.open(model)) {
+            for (String n : st.names()) {
+                if (!n.endsWith("_proj.weight")) continue;
+                Tensor w = st.get(n);
+                float[] v = w.toFloatArray();
+                int cols = w.size(1);
+                for (int g = 0; g < v.length; g += 4) {
+                    int z = 0;
+                    for (int i = g; i < g + 4; i++) if (v[i] == 0f) z++;
+                    assertEquals(2, z, n + " row " + g / cols + " columns " + g % cols + ".." + (g % cols + 3));
+                }
+            }
+        }
     }
 
     @Test

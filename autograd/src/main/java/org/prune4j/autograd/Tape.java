@@ -307,8 +307,14 @@ public final class Tape {
     /** Fused grouped-query attention q [B,T,H,D], k, v [B,S,Hkv,D] -> [B,T,H,D]. */
     public Var attention(Var q, Var k, Var v, float scale, boolean causal) { return AttentionOps.attention(this, q, k, v, scale, causal); }
 
+    /** Causal attention where each query sees only the last {@code window} positions (itself included); Mistral's sliding window. */
+    public Var slidingAttention(Var q, Var k, Var v, float scale, int window) { return AttentionOps.attention(this, q, k, v, scale, true, window); }
+
     /** Per-head outputs [B, T, H, D] times xi [H] (Michel et al.'s head mask). */
     public Var headMask(Var perHead, Var xi) { return AttentionOps.headMask(this, perHead, xi); }
+
+    /** SCOP's knockoff gate λ ⊙ x + (1 − λ) ⊙ x̃, λ [G] per block of {@code group} entries of the last dim. */
+    public Var knockoffGate(Var x, Var xTilde, Var lambda, int group) { return GateOps.knockoffGate(this, x, xTilde, lambda, group); }
 
     /** Mean cross-entropy of logits [N, V] against targets, skipping {@code ignoreIndex}. */
     public Var crossEntropy(Var logits, int[] targets, int ignoreIndex) { return LossOps.crossEntropy(this, logits, targets, ignoreIndex); }

@@ -145,6 +145,13 @@ class OpGradientTest {
         check(t -> t.headMask(x, xi), x, xi);
     }
 
+    @Test void knockoffGate() {
+        Var x = param(1, 2, 3, 6), xt = param(2, 2, 3, 6);
+        Var perUnit = param(3, 6), perHead = param(4, 2);               // 6 gates of 1 entry; 2 gates of 3 entries
+        check(t -> t.knockoffGate(x, xt, perUnit, 1), x, xt, perUnit);
+        check(t -> t.knockoffGate(x, xt, perHead, 3), x, xt, perHead);
+    }
+
     @Test void crossEntropyIgnoresMaskedRows() {
         Var logits = param(2, 5, 7);
         int[] targets = {1, -100, 6, 0, 1};

@@ -5,7 +5,6 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.prune4j.tensor.Kernels;
 import org.prune4j.tensor.Parallel;
-import org.prune4j.tensor.VectorKernels;
 
 /**
  * The machine's memory bandwidth, the ceiling for GEMV and every other memory-bound kernel: "read" is a vector sum
@@ -25,7 +24,7 @@ public final class StreamBench {
 
     /** Measures with the thread count of {@code kernels} (all cores for backends that do not say). */
     public static Result run(Kernels kernels, long bytes, Timing timing) {
-        int threads = kernels instanceof VectorKernels v ? v.threads() : Runtime.getRuntime().availableProcessors();
+        int threads = kernels.parallelism();
         long n = bytes / 4;
         if (n < F.length() || n > Integer.MAX_VALUE - 64) throw new IllegalArgumentException("stream array must hold between " + F.length() + " and 2^31 floats, got " + bytes + " bytes");
         float[] a = new float[(int) n], b = new float[(int) n];

@@ -25,6 +25,7 @@ import picocli.CommandLine.Spec;
         subcommands = {
                 BenchGemm.class,
                 BenchGemv.class,
+                BenchSparse.class,
                 BenchStream.class,
                 BenchOpenCommand.class,
                 BenchForwardCommand.class,
@@ -43,7 +44,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Kernels k = device.kernels();
-        Integer threads = BenchGemm.threadsOf(k);
+        int threads = k.parallelism();
         int cores = Runtime.getRuntime().availableProcessors();
         double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         StringBuilder text = new StringBuilder(String.format("prune4j kernel report: %s, %s, %d cores, load average %.1f%s%n",

@@ -10,12 +10,18 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import org.prune4j.bench.Timing;
 import org.prune4j.io.config.ModelConfig;
+import org.prune4j.pruning.LinearPruner;
+import org.prune4j.pruning.LinearWeight;
+import org.prune4j.pruning.Methods;
+import org.prune4j.pruning.Sparsity;
 import org.prune4j.tensor.Kernels;
+import org.prune4j.tensor.NM;
 import org.prune4j.tensor.Tensor;
-import org.prune4j.tensor.VectorKernels;
 import org.prune4j.transformer.DecoderLayer;
 import org.prune4j.transformer.KvCache;
 import org.prune4j.transformer.Linear;
+import org.prune4j.transformer.LinearLayer;
+import org.prune4j.transformer.NMLinear;
 import org.prune4j.transformer.LlamaModel;
 import org.prune4j.transformer.Observer;
 import picocli.CommandLine.Command;
@@ -30,7 +36,9 @@ import picocli.CommandLine.Spec;
  * row per step; reported beside the GEMV bound measured in the same run, i.e. one pass of y = W x over every weight a
  * decode step reads (all linear layers and the output head), which is the memory-bandwidth limit of decoding.
  * Decode steps and GEMV passes alternate, and the fraction of the bound is the median of per-run ratios, so the
- * load of a shared machine hits both sides alike. Warm-up and medians follow {@link Timing}.
+ * load of a shared machine hits both sides alike. Warm-up and medians follow {@link Timing}. With {@code --nm} the
+ * weights are magnitude-pruned to the pattern first, and {@code --sparse-kernels} decides whether they run compressed;
+ * the GEMV bound stays the dense pass over the same (pruned) weights, so compressed decoding can exceed it.
  */
 @Command(name = "forward", mixinStandardHelpOptions = true,
         description = "Prefill tokens/s of a model (or, with --decode, decode tokens/s beside the GEMV bandwidth bound).")
@@ -39,6 +47,7 @@ public final class BenchForwardCommand implements Callable<Integer> {
     @Mixin CommonOptions common;
     @Mixin DeviceOptions device;
     @Mixin TimingOptions timingOptions;
+    @Mixin SparseKernelOptions sparse;
 
     @Option(names = "--model", description = "Hugging Face model folder (or use --synthetic).")
     Path model;
@@ -56,6 +65,9 @@ public final class BenchForwardCommand implements Callable<Integer> {
     int intermediate;
     @Option(names = "--vocab", defaultValue = "32000", description = "Synthetic: vocabulary (default ${DEFAULT-VALUE}).")
     int vocab;
+
+    @Option(names = "--nm", description = "Prune every linear weight to this N:M pattern by magnitude first (e.g. 2:4; widths M does not divide keep a dense tail).")
+    String nm;
 
     @Option(names = "--batch", defaultValue = "1", description = "Rows per forward pass (default ${DEFAULT-VALUE}).")
     int batch;
@@ -83,11 +95,21 @@ public final class BenchForwardCommand implements Callable<Integer> {
         } else {
             m = LlamaModel.load(model, k);
         }
+        if (nm != null) {
+            NM pattern;
+            try {
+                pattern = NM.parse(nm);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(cl, "--nm: " + e.getMessage());
+            }
+            pruneByMagnitude(m, new Sparsity.Groups(pattern, true));
+        }
+        var sk = sparse.apply(m, common.log(), cl);
         device.keepResident(m.namedTensors());   // inference only: a device backend keeps the matrices on the device
         int[][] tokens = new int[batch][seqLen];
         SplittableRandom r = new SplittableRandom(1);
         for (int[] row : tokens) for (int i = 0; i < seqLen; i++) row[i] = r.nextInt(m.config().vocabSize());
-        Integer threads = k instanceof VectorKernels v ? v.threads() : null;
+        int threads = k.parallelism();
 
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("mode", decode ? "decode" : "prefill");
@@ -97,6 +119,8 @@ public final class BenchForwardCommand implements Callable<Integer> {
         json.put("seq_len", seqLen);
         json.put("threads", threads);
         json.put("kernels", k.name());
+        json.put("nm", nm);
+        json.put("sparse_linears", sk.compressed());
         String text;
         if (!decode) {
             double[] runs = timing.measure(() -> m.forward(tokens, m.newCache(batch, seqLen)));
@@ -125,9 +149,29 @@ public final class BenchForwardCommand implements Callable<Integer> {
                 for (int i = 0; i < xs.length; i++) k.linear(xs[i], weights.get(i), null);
                 return (System.nanoTime() - t0) / 1e9;
             };
-            // alternate the two so that load from other processes hits both alike
+            // with compressed layers, the same decode with them swapped back to dense runs in the same rounds
+            List<Runnable> toDense = new ArrayList<>(), toSparse = new ArrayList<>();
+            for (int i = 0; i < m.numLayers(); i++)
+                for (Linear lin : Linear.values()) {
+                    DecoderLayer layer = m.layer(i);
+                    if (layer.linear(lin) instanceof NMLinear nmLayer) {
+                        LinearLayer dense = new LinearLayer.Dense(nmLayer.weight(), nmLayer.bias());
+                        toDense.add(() -> layer.setLinear(lin, dense));
+                        toSparse.add(() -> layer.setLinear(lin, nmLayer));
+                    }
+                }
+            Timed denseDecode = () -> {
+                if (toDense.isEmpty()) return Double.NaN;
+                toDense.forEach(Runnable::run);
+                try {
+                    return decodeStep.seconds();
+                } finally {
+                    toSparse.forEach(Runnable::run);
+                }
+            };
+            // alternate them so that load from other processes hits all alike
             List<double[]> pairs = new ArrayList<>();
-            int measured = timing.measure(() -> pairs.add(new double[] {decodeStep.seconds(), gemvPass.seconds()})).length;
+            int measured = timing.measure(() -> pairs.add(new double[] {decodeStep.seconds(), gemvPass.seconds(), denseDecode.seconds()})).length;
             List<double[]> timed = pairs.subList(pairs.size() - measured, pairs.size()); // the runs after warm-up
             double s = Timing.median(sorted(timed, 0)), bound = Timing.median(sorted(timed, 1)), ratio = Timing.median(sorted(timed, 2));
             double tps = batch / s, boundTps = batch / bound;
@@ -138,11 +182,32 @@ public final class BenchForwardCommand implements Callable<Integer> {
             json.put("gemv_bound_tokens_per_s", round(boundTps));
             json.put("gemv_gbps", round(bytes / bound / 1e9));
             json.put("fraction_of_bound", round(ratio));
+            if (!toDense.isEmpty()) {
+                double dense = Timing.median(sorted(timed, 4)), speedup = Timing.median(sorted(timed, 3));
+                json.put("dense_tokens_per_s", round(batch / dense));
+                json.put("speedup_vs_dense", round(speedup));
+                common.log().printf(java.util.Locale.ROOT, "the same weights dense, alternated in the same rounds: %.1f tokens/s; compressed is %.2fx that (median of per-round ratios)%n",
+                        batch / dense, speedup);
+            }
             text = String.format("decode batch %d after %d tokens: %.2f ms/step, %.1f tokens/s, %.1f GB/s of weights; GEMV bound %.1f tokens/s (%.1f GB/s): %.0f%% of it (%s, median of %d)",
                     batch, seqLen, s * 1e3, tps, bytes / s / 1e9, boundTps, bytes / bound / 1e9, 100 * ratio, k.name(), measured);
         }
         common.emit(text, json);
         return 0;
+    }
+
+    /** Magnitude pruning of every linear weight to {@code target}, in memory (what a pruned checkpoint would hold). */
+    private static void pruneByMagnitude(LlamaModel m, Sparsity target) {
+        LinearPruner magnitude = Methods.magnitude(false);
+        for (int i = 0; i < m.numLayers(); i++) {
+            DecoderLayer layer = m.layer(i);
+            for (Linear l : Linear.values()) {
+                Tensor w = layer.weight(l);
+                float[] v = w.toFloatArray();
+                magnitude.prune(null, List.of(new LinearWeight(l.weightName(i), v, w.size(0), w.size(1), target)));
+                layer.setWeight(l, Tensor.of(v, w.size(0), w.size(1)));
+            }
+        }
     }
 
     /** The weights one decode step streams: every linear of every layer and the output head. */
@@ -161,10 +226,18 @@ public final class BenchForwardCommand implements Callable<Integer> {
         double seconds();
     }
 
-    /** Column c of the pairs (0 decode, 1 GEMV pass, 2 their per-run ratio gemv/decode), sorted. */
+    /** Column c of the runs (0 decode, 1 GEMV pass, 2 gemv/decode, 3 dense decode / decode, 4 dense decode), sorted. */
     private static double[] sorted(List<double[]> pairs, int c) {
         double[] v = new double[pairs.size()];
-        for (int i = 0; i < v.length; i++) v[i] = c < 2 ? pairs.get(i)[c] : pairs.get(i)[1] / pairs.get(i)[0];
+        for (int i = 0; i < v.length; i++) {
+            double[] p = pairs.get(i);
+            v[i] = switch (c) {
+                case 0, 1 -> p[c];
+                case 2 -> p[1] / p[0];
+                case 3 -> p[2] / p[0];
+                default -> p[2];
+            };
+        }
         Arrays.sort(v);
         return v;
     }

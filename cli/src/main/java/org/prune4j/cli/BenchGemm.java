@@ -6,7 +6,6 @@ import java.util.concurrent.Callable;
 import jdk.incubator.vector.FloatVector;
 import org.prune4j.bench.GemmBench;
 import org.prune4j.tensor.Kernels;
-import org.prune4j.tensor.VectorKernels;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -36,7 +35,7 @@ public final class BenchGemm implements Callable<Integer> {
         if (m < 1 || n < 1 || k < 1) throw new UsageException(spec.commandLine(), "bench gemm: --m, --n and --k must be >= 1, got " + m + ", " + n + ", " + k);
         Kernels kernels = device.kernels();
         GemmBench.Result r = GemmBench.run(kernels, m, n, k, timing.timing(spec));
-        common.emit(line(r), json(r, threadsOf(kernels)));
+        common.emit(line(r), json(r, kernels.parallelism()));
         return 0;
     }
 
@@ -45,7 +44,7 @@ public final class BenchGemm implements Callable<Integer> {
                 r.m(), r.n(), r.k(), r.ms(), r.gflops(), r.cpuGflops(), r.kernels(), r.runs());
     }
 
-    static Map<String, Object> json(GemmBench.Result r, Integer threads) {
+    static Map<String, Object> json(GemmBench.Result r, int threads) {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("gflops", round(r.gflops()));
         o.put("ms", round(r.ms()));
@@ -57,11 +56,6 @@ public final class BenchGemm implements Callable<Integer> {
         o.put("kernels", r.kernels());
         o.put("runs", r.runs());
         return o;
-    }
-
-    /** Threads of a CPU backend, else null. */
-    static Integer threadsOf(Kernels k) {
-        return k instanceof VectorKernels v ? v.threads() : null;
     }
 
     /** "AVX-512 class: 16 float lanes" style description of the vector unit the JIT targets. */

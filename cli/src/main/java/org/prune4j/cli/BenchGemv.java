@@ -42,7 +42,7 @@ public final class BenchGemv implements Callable<Integer> {
         };
         Kernels kernels = device.kernels();
         GemvBench.Result r = GemvBench.run(kernels, n, k, dt, timing.timing(spec));
-        common.emit(line(r), json(r, BenchGemm.threadsOf(kernels)));
+        common.emit(line(r), json(r, kernels.parallelism()));
         return 0;
     }
 
@@ -51,7 +51,7 @@ public final class BenchGemv implements Callable<Integer> {
                 r.n(), r.k(), r.dtype().name().toLowerCase(Locale.ROOT), r.ms(), r.gbps(), r.gflops(), r.kernels(), r.runs());
     }
 
-    static Map<String, Object> json(GemvBench.Result r, Integer threads) {
+    static Map<String, Object> json(GemvBench.Result r, int threads) {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("gbps", BenchGemm.round(r.gbps()));
         o.put("gflops", BenchGemm.round(r.gflops()));

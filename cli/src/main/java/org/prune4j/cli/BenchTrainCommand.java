@@ -14,7 +14,6 @@ import org.prune4j.autograd.Var;
 import org.prune4j.bench.Timing;
 import org.prune4j.io.config.ModelConfig;
 import org.prune4j.tensor.Kernels;
-import org.prune4j.tensor.VectorKernels;
 import org.prune4j.transformer.LlamaModel;
 import org.prune4j.transformer.Observer;
 import picocli.CommandLine.Command;
@@ -70,7 +69,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
         LlamaModel m = LlamaModel.random(cfg, 1, 0.02f, k);
         m.setTrainable(true);
         List<Var> params = new ArrayList<>(m.parameters().values());
-        AdamW opt = new AdamW(params, v -> v.rank() >= 2, new AdamW.Settings(0.9, 0.95, 1e-8, 0.1), k instanceof VectorKernels v ? v.threads() : 1);
+        AdamW opt = new AdamW(params, v -> v.rank() >= 2, new AdamW.Settings(0.9, 0.95, 1e-8, 0.1), k.parallelism());
         SplittableRandom r = new SplittableRandom(1);
         int[][] tokens = new int[batch][seqLen];
         for (int[] row : tokens) for (int i = 0; i < seqLen; i++) row[i] = r.nextInt(vocab);

@@ -25,7 +25,6 @@ import org.prune4j.pruning.PruningException;
 import org.prune4j.pruning.TensorSource;
 import org.prune4j.pruning.calibration.CalibrationData;
 import org.prune4j.tensor.Kernels;
-import org.prune4j.tensor.VectorKernels;
 import org.prune4j.transformer.LlamaModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -93,7 +92,7 @@ public final class DemoCommand implements Callable<Integer> {
             throw usage(e.getMessage());
         }
         Kernels k = device.kernels();
-        int threads = k instanceof VectorKernels v ? v.threads() : Runtime.getRuntime().availableProcessors();
+        int threads = k.parallelism();
         long t0 = System.nanoTime();
         Map<String, Object> json = new LinkedHashMap<>();
         StringBuilder text = new StringBuilder();
@@ -118,16 +117,7 @@ public final class DemoCommand implements Callable<Integer> {
         double seconds = (System.nanoTime() - t0) / 1e9;
         text.append(String.format(Locale.ROOT, "%ntotal %.1f s on %s%s", seconds, k.name(), real ? "" : "; perplexity on held-out stories from the same grammar"));
         List<Object> out = new ArrayList<>();
-        for (Comparison.Row r : rows) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("method", r.method());
-            m.put("target", r.target());
-            m.put("sparsity", r.sparsity());
-            m.put("ppl", r.ppl());
-            m.put("nll", r.nll());
-            m.put("seconds", r.seconds());
-            out.add(m);
-        }
+        for (Comparison.Row r : rows) out.add(org.prune4j.cli.report.SweepReport.rowJson(r));
         json.put("rows", out);
         json.put("seconds", seconds);
         common.emit(text.toString(), json);

@@ -23,6 +23,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin CommonOptions common;
     @Mixin DeviceOptions device;
+    @Mixin SparseKernelOptions sparse;
 
     @Option(names = "--model", required = true, description = "Hugging Face model folder (config.json, *.safetensors, tokenizer).")
     Path model;
@@ -51,6 +52,7 @@ public final class EvalCommand implements Callable<Integer> {
         if (windows < 0) throw new UsageException(spec.commandLine(), "--windows must be >= 0, got " + windows);
         if (batch < 1) throw new UsageException(spec.commandLine(), "--batch must be >= 1, got " + batch);
         LlamaModel m = LlamaModel.load(model, device.kernels());
+        var sk = sparse.apply(m, common.log(), spec.commandLine());
         device.keepResident(m.namedTensors());
         Tokenizer tok = Tokenizers.load(tokenizer != null ? tokenizer : model);
         int[] ids = TokenData.fromText(text, tok, docSeparator, true);
@@ -62,6 +64,7 @@ public final class EvalCommand implements Callable<Integer> {
         out.put("nll", r.nll());
         out.put("ppl", r.ppl());
         out.put("tokens", r.tokens());
+        out.put("sparse_linears", sk.compressed());
         common.emit(String.format("nll %.4f nats/token, ppl %.4f over %,d predicted tokens (%d windows of %d)",
                 r.nll(), r.ppl(), r.tokens(), w.length, seqLen), out);
         return 0;

@@ -24,6 +24,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin CommonOptions common;
     @Mixin DeviceOptions device;
+    @Mixin SparseKernelOptions sparse;
 
     @Option(names = "--model", required = true, description = "Hugging Face model folder.")
     Path model;
@@ -55,6 +56,7 @@ public final class GenerateCommand implements Callable<Integer> {
         if (!(temperature >= 0)) throw new UsageException(spec.commandLine(), "--temperature must be >= 0, got " + temperature);
         if (!(topP > 0 && topP <= 1)) throw new UsageException(spec.commandLine(), "--top-p must be in (0, 1], got " + topP);
         LlamaModel m = LlamaModel.load(model, device.kernels());
+        sparse.apply(m, common.log(), spec.commandLine());
         device.keepResident(m.namedTensors());
         Tokenizer tok = Tokenizers.load(tokenizer != null ? tokenizer : model);
         int bos = tok.bosId() >= 0 ? tok.bosId() : m.config().bosTokenId() != null ? m.config().bosTokenId() : -1;

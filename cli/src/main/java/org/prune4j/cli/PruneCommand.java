@@ -1,5 +1,7 @@
 package org.prune4j.cli;
 
+import org.prune4j.cli.report.PruneReport;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +17,6 @@ import org.prune4j.io.tokenizer.Tokenizer;
 import org.prune4j.io.tokenizer.Tokenizers;
 import org.prune4j.pruning.CheckpointPruner;
 import org.prune4j.pruning.LinearPruner;
-import org.prune4j.pruning.LinearReport;
 import org.prune4j.pruning.Methods;
 import org.prune4j.pruning.PruningException;
 import org.prune4j.pruning.SequentialPruner;
@@ -25,7 +26,6 @@ import org.prune4j.pruning.SparseGPTPruner;
 import org.prune4j.pruning.calibration.CalibrationData;
 import org.prune4j.pruning.calibration.Statistic;
 import org.prune4j.tensor.Kernels;
-import org.prune4j.tensor.VectorKernels;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -38,9 +38,11 @@ import picocli.CommandLine.Spec;
  * calibrated layer by layer, streamed from the memory-mapped input to a new model folder that appears atomically.
  */
 @Command(name = "prune", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Prune the linear layers of a Llama-family checkpoint (magnitude, Wanda or SparseGPT; unstructured or N:M).",
+        description = {"Prune a Llama-family checkpoint: weights (unstructured or N:M) or whole structures (--target).",
+                "Unstructured and N:M: magnitude, Wanda or SparseGPT. Structured, with --target KEY=VALUE (heads, KV groups, neurons,",
+                "channels, layers): minitron, taylor, michel, scop, magnitude, random or wanda; KV heads mean-pooled by default.",
                 "Writes a Hugging Face folder: config.json, model.safetensors, the tokenizer files.",
-                "Embeddings, norms and the output head are never pruned."})
+                "Unstructured pruning never touches embeddings, norms or the output head."})
 public final class PruneCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin CommonOptions common;
@@ -49,7 +51,8 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Hugging Face model folder (config.json, *.safetensors, tokenizer).")
     Path model;
 
-    @Option(names = "--method", required = true, description = "magnitude, wanda or sparsegpt.")
+    @Option(names = "--method", description = "Unstructured: magnitude, wanda or sparsegpt. Structured (--target): minitron, taylor, michel, scop, magnitude, random, wanda"
+            + " (none needed when the only target is num_key_value_heads: mean-pooling).")
     String method;
 
     static final class Target {
@@ -66,6 +69,15 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--ratios", description = "Per-layer ratios (JSON: a list with one ratio per layer, or {\"default\", \"layers\", \"linears\"});"
             + " --sparsity then sets the default.")
     Path ratios;
+
+    @Option(names = "--nm-tail", defaultValue = "refuse", description = "With --nm, a weight whose input width M does not divide: refuse"
+            + " (the error names a pattern that fits), or dense (leave the short last group of each row unpruned; the achieved sparsity is reported)."
+            + " Default: ${DEFAULT-VALUE}.")
+    String nmTail;
+
+    @Option(names = "--save-format", defaultValue = "dense", description = "dense (zeros stored, every tool reads it) or compressed-tensors"
+            + " (the sparse-24-bitmask layout of llm-compressor and vLLM, with its sparsity_config in config.json; --nm 2:4 only). Default: ${DEFAULT-VALUE}.")
+    String saveFormat;
 
     @Option(names = "--per-row", description = "Magnitude: compare weights within each output row instead of the whole matrix.")
     boolean perRow;
@@ -86,7 +98,7 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--calib-sampling", defaultValue = "random", description = "first (the first N windows) or random (N seeded random windows; default).")
     String sampling;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of the random calibration windows (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the random calibration windows and of the structured --method random (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--block-size", defaultValue = "128", description = "SparseGPT: columns per block (default: ${DEFAULT-VALUE}).")
@@ -98,14 +110,22 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--micro-batch", defaultValue = "0", description = "Calibration windows per forward pass (default: automatic).")
     int microBatch;
 
-    @Option(names = "--out", required = true, description = "Output folder (must not exist, unless --force).")
+    @Mixin StructuredOptions structured;
+
+    @Option(names = "--out", description = "Output folder (must not exist, unless --force).")
     Path out;
 
     @Option(names = "--force", description = "Replace the output folder if it exists.")
     boolean force;
 
+    @Option(names = "--report", paramLabel = "DIR", description = "Also write report.html (plots, offline), report.json and a CSV per table into DIR.")
+    Path reportDir;
+
     @Override
     public Integer call() throws Exception {
+        if (structured.active()) return StructuredPruneRun.run(this, structured);
+        if (method == null) throw usage("give --method magnitude|wanda|sparsegpt (or --target KEY=VALUE for structured pruning)");
+        if (out == null) throw usage("give --out DIR");
         Sparsity fallback = sparsityOption();
         if (!Methods.NAMES.contains(method)) throw usage("--method must be one of " + Methods.NAMES + ", got '" + method + "'");
         if (perRow && !method.equals("magnitude")) throw usage("--per-row applies to magnitude only (wanda always compares within rows)");
@@ -120,9 +140,17 @@ public final class PruneCommand implements Callable<Integer> {
             throw usage(e.getMessage());
         }
         SparsityPlan plan = ratios != null ? SparsityPlan.read(ratios, fallback) : SparsityPlan.uniform(fallback);
+        CheckpointPruner.SaveFormat format = switch (saveFormat) {
+            case "dense" -> CheckpointPruner.SaveFormat.DENSE;
+            case "compressed-tensors" -> CheckpointPruner.SaveFormat.COMPRESSED_TENSORS;
+            default -> throw usage("--save-format must be dense or compressed-tensors, got '" + saveFormat + "'");
+        };
+        if (format == CheckpointPruner.SaveFormat.COMPRESSED_TENSORS
+                && !(fallback instanceof Sparsity.Groups g && g.nm().equals(new org.prune4j.tensor.NM(2, 4)) && !g.denseTail() && ratios == null))
+            throw usage("--save-format compressed-tensors stores 2:4 weights (its sparse-24-bitmask format): use it with --nm 2:4 and no --nm-tail dense");
 
         Kernels k = device.kernels();
-        int threads = k instanceof VectorKernels v ? v.threads() : Runtime.getRuntime().availableProcessors();
+        int threads = k.parallelism();
         LinearPruner pruner = method.equals("sparsegpt") ? new SparseGPTPruner(blockSize, damp, k, threads) : Methods.create(method, perRow, k, threads);
         if (pruner.needs() != Statistic.NONE && calib == null) throw usage("--method " + method + " needs calibration data: give --calib FILE");
 
@@ -143,7 +171,7 @@ public final class PruneCommand implements Callable<Integer> {
             long modelParams = 0;
             for (var info : st.infos()) modelParams += info.numel();
             CheckpointPruner.Output o = CheckpointPruner.run(model, cfg, st, windows, new SequentialPruner.Options(pruner, plan, k, microBatch, common.log()),
-                    out, force, Map.of("pruned_by", "prune4j", "method", method, "target", plan.describe()));
+                    out, force, Map.of("pruned_by", "prune4j", "method", method, "target", plan.describe()), format);
             report(o.result(), plan, modelParams, o.files());
         }
         return 0;
@@ -154,8 +182,10 @@ public final class PruneCommand implements Callable<Integer> {
         try {
             if (target.nm != null) {
                 if (ratios != null) throw usage("--ratios sets unstructured ratios; it cannot be combined with --nm");
-                return Sparsity.parseNM(target.nm);
+                if (!nmTail.equals("refuse") && !nmTail.equals("dense")) throw usage("--nm-tail must be refuse or dense, got '" + nmTail + "'");
+                return Sparsity.parseNM(target.nm, nmTail.equals("dense"));
             }
+            if (!nmTail.equals("refuse")) throw usage("--nm-tail applies to --nm only");
             if (target.sparsity != null) return new Sparsity.Unstructured(target.sparsity);
         } catch (PruningException e) {
             throw usage(e.getMessage());
@@ -164,55 +194,17 @@ public final class PruneCommand implements Callable<Integer> {
         return null;
     }
 
-    private UsageException usage(String msg) {
+    UsageException usage(String msg) {
         return new UsageException(spec.commandLine(), msg);
     }
 
-    private void report(SequentialPruner.Result r, SparsityPlan plan, long modelParams, List<String> files) {
-        long rss = PeakMemory.peakRssBytes(), heap = PeakMemory.peakHeapBytes();
-        StringBuilder text = new StringBuilder();
-        int numLayers = r.linears().isEmpty() ? 0 : r.linears().size() / 7;
-        for (int l = 0; l < numLayers; l++) {
-            List<LinearReport> rs = r.linears().subList(7 * l, 7 * l + 7);
-            long z = 0, p = 0;
-            StringBuilder per = new StringBuilder();
-            for (LinearReport lr : rs) {
-                z += lr.zeros();
-                p += lr.params();
-                String n = lr.name().replaceAll(".*\\.(\\w+)_proj\\.weight$", "$1");
-                per.append(String.format(Locale.ROOT, " %s %.2f%%", n, 100 * lr.sparsity()));
-            }
-            text.append(String.format(Locale.ROOT, "layer %2d: %6.2f%% |%s%n", l, 100.0 * z / p, per));
+    private void report(SequentialPruner.Result r, SparsityPlan plan, long modelParams, List<String> files) throws IOException {
+        PruneReport rep = PruneReport.of(method, plan.describe(), model.toString(), out.toString(), r, modelParams,
+                PeakMemory.peakRssBytes(), PeakMemory.peakHeapBytes(), files);
+        if (reportDir != null) {
+            rep.page().write(reportDir, rep.json());
+            common.log().println("prune4j prune: report in " + reportDir.resolve("report.html"));
         }
-        text.append(String.format(Locale.ROOT, "total: %.2f%% of %,d linear weights are zero (%.2f%% of all %,d parameters); target %s%n",
-                100 * r.sparsity(), r.params(), 100.0 * r.zeros() / Math.max(1, modelParams), modelParams, plan.describe()));
-        text.append(String.format(Locale.ROOT, "time %.2f s, peak RSS %s, peak heap %s%n", r.seconds(), PeakMemory.format(rss), PeakMemory.format(heap)));
-        text.append("wrote ").append(out).append(" (").append(String.join(", ", files)).append(")");
-
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("method", method);
-        json.put("target", plan.describe());
-        json.put("sparsity", r.sparsity());
-        json.put("zeros", r.zeros());
-        json.put("params", r.params());
-        json.put("model_params", modelParams);
-        json.put("seconds", r.seconds());
-        json.put("calibration_tokens", r.calibrationTokens());
-        json.put("peak_rss_bytes", rss);
-        json.put("peak_heap_bytes", heap);
-        json.put("out", out.toString());
-        List<Object> layers = new ArrayList<>();
-        for (LinearReport lr : r.linears()) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("name", lr.name());
-            m.put("shape", List.of((long) lr.rows(), (long) lr.cols()));
-            m.put("target", lr.target());
-            m.put("zeros", lr.zeros());
-            m.put("sparsity", lr.sparsity());
-            if (method.equals("sparsegpt")) m.put("obs_error", lr.loss());
-            layers.add(m);
-        }
-        json.put("layers", layers);
-        common.emit(text.toString(), json);
+        common.emit(rep.text(), rep.json());
     }
 }

@@ -97,7 +97,7 @@ public final class TrainLoop {
         this.k = k;
         this.masks = masks == null || masks.isEmpty() ? null : masks;
         this.opt = new AdamW(list, v -> s.decayNorms() || v.rank() >= 2, new AdamW.Settings(s.beta1(), s.beta2(), s.eps(), s.weightDecay()),
-                k instanceof org.prune4j.tensor.VectorKernels vk ? vk.threads() : 1);
+                k.parallelism());
         this.runId = runId(recipe, data, params);
     }
 

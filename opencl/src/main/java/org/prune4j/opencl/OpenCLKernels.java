@@ -77,6 +77,10 @@ public final class OpenCLKernels implements Kernels {
         this.cpu = new VectorKernels(cpuThreads);
     }
 
+    /** The threads of the CPU-side ops. */
+    @Override
+    public int parallelism() { return cpu.parallelism(); }
+
     /** A session on {@code device}; the CPU-side ops use all cores. */
     public static OpenCLKernels open(ClDevice device) {
         return open(device, Runtime.getRuntime().availableProcessors());

@@ -6,7 +6,7 @@ import org.prune4j.pruning.calibration.InputStats;
 import org.prune4j.pruning.calibration.Statistic;
 import org.prune4j.pruning.criterion.Criterion;
 import org.prune4j.pruning.granularity.Granularity;
-import org.prune4j.pruning.granularity.NMGroups;
+import org.prune4j.pruning.granularity.NMSelect;
 import org.prune4j.pruning.granularity.PerMatrix;
 import org.prune4j.pruning.granularity.PerRow;
 
@@ -35,9 +35,9 @@ public final class ScoreMaskPruner implements LinearPruner {
     /** The granularity that turns scores into a mask for {@code target} on a weight of {@code cols} inputs. */
     public Granularity granularity(Sparsity target, int cols, String name) {
         return switch (target) {
-            case Sparsity.NOfM nm -> {
-                nm.requireDivides(cols, name);
-                yield new NMGroups(nm.n(), nm.m());
+            case Sparsity.Groups g -> {
+                g.requireFits(cols, name);
+                yield new NMSelect(g.nm(), g.denseTail());
             }
             case Sparsity.Unstructured u -> scope == Scope.ROW ? new PerRow(u.ratio()) : new PerMatrix(u.ratio());
         };

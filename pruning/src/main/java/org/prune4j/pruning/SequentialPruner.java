@@ -73,134 +73,152 @@ public final class SequentialPruner {
      */
     public static Result run(ModelConfig cfg, TensorSource src, int[][] calibration, Options o, TensorSink sink) throws IOException {
         long t0 = System.nanoTime();
-        int numLayers = cfg.numLayers();
-        Statistic needs = o.pruner().needs();
+        boolean calibrated = o.pruner().needs() != Statistic.NONE;
+        validate(cfg, src, calibration, o);
+        Layout layout = declare(cfg, src, sink);
+        for (String n : layout.head()) sink.write(n, src.get(n));
+        List<Tensor> hidden = calibrated ? embed(cfg, src, calibration, o) : new ArrayList<>();
+        List<LinearReport> reports = new ArrayList<>();
+        for (int l = 0; l < cfg.numLayers(); l++) {
+            long lt0 = System.nanoTime();
+            List<LinearReport> rs = pruneLayer(cfg, l, src, layout.layers().get(l), hidden, o, sink);
+            reports.addAll(rs);
+            if (o.log() != null) o.log().println(layerLine(l, cfg.numLayers(), rs, (System.nanoTime() - lt0) / 1e9));
+        }
+        long tokens = calibrated ? (long) calibration.length * calibration[0].length : 0;
+        return new Result(reports, (System.nanoTime() - t0) / 1e9, tokens);
+    }
 
-        // ---- validate everything before any work, so bad input fails fast and writes nothing
+    /** The seven weights of decoder layer {@code l}, in checkpoint order. */
+    static List<WeightId> weights(int l) {
+        List<WeightId> ids = new ArrayList<>();
+        for (Linear lin : Linear.values()) ids.add(new WeightId(l, lin));
+        return ids;
+    }
+
+    /** Checks everything before any work, so bad input fails fast and writes nothing. */
+    static void validate(ModelConfig cfg, TensorSource src, int[][] calibration, Options o) throws IOException {
         Set<String> present = new HashSet<>(src.names());
         Set<String> prunable = new HashSet<>();
-        for (int l = 0; l < numLayers; l++)
-            for (Linear lin : Linear.values()) {
-                String name = lin.weightName(l);
-                if (!present.contains(name)) throw new PruningException("the checkpoint has no tensor " + name);
-                prunable.add(name.substring(0, name.length() - ".weight".length()));
+        for (int l = 0; l < cfg.numLayers(); l++)
+            for (WeightId id : weights(l)) {
+                if (!present.contains(id.tensorName())) throw new PruningException("the checkpoint has no tensor " + id.tensorName());
+                prunable.add(id.moduleName());
             }
-        o.plan().validate(numLayers, prunable);
-        for (int l = 0; l < numLayers; l++)
-            for (Linear lin : Linear.values()) {
-                String name = lin.weightName(l);
-                int cols = src.get(name).size(1);
-                if (o.plan().target(l, name) instanceof Sparsity.NOfM nm) nm.requireDivides(cols, name);
-            }
-        int seqLen = 0;
-        if (needs != Statistic.NONE) {
-            if (calibration == null || calibration.length == 0) throw new PruningException(o.pruner().name() + " needs calibration data (--calib)");
-            seqLen = calibration[0].length;
-            for (int[] w : calibration)
-                if (w.length != seqLen) throw new PruningException("calibration windows must all have " + seqLen + " tokens");
-        }
+        o.plan().validate(cfg.numLayers(), prunable);
+        for (int l = 0; l < cfg.numLayers(); l++)
+            for (WeightId id : weights(l))
+                if (o.plan().target(l, id.tensorName()) instanceof Sparsity.Groups g) g.requireFits(src.get(id.tensorName()).size(1), id.tensorName());
+        if (o.pruner().needs() == Statistic.NONE) return;
+        if (calibration == null || calibration.length == 0) throw new PruningException(o.pruner().name() + " needs calibration data (--calib)");
+        int seqLen = calibration[0].length;
+        for (int[] w : calibration)
+            if (w.length != seqLen) throw new PruningException("calibration windows must all have " + seqLen + " tokens");
+    }
 
-        // ---- layout: non-layer tensors first, then the layers in order
+    /** The write order: tensors outside the decoder layers, then each layer's tensors in checkpoint order. */
+    record Layout(List<String> head, List<List<String>> layers) {}
+
+    /** Declares every tensor to {@code sink} in write order. */
+    static Layout declare(ModelConfig cfg, TensorSource src, TensorSink sink) throws IOException {
         List<String> head = new ArrayList<>();
-        List<List<String>> layerNames = new ArrayList<>();
-        for (int l = 0; l < numLayers; l++) layerNames.add(new ArrayList<>());
+        List<List<String>> layers = new ArrayList<>();
+        for (int l = 0; l < cfg.numLayers(); l++) layers.add(new ArrayList<>());
         for (String n : src.names()) {
             int l = layerOf(n);
-            if (l >= 0 && l < numLayers) layerNames.get(l).add(n);
+            if (l >= 0 && l < cfg.numLayers()) layers.get(l).add(n);
             else head.add(n);
         }
         for (String n : head) declare(sink, n, src.get(n));
-        for (List<String> names : layerNames) for (String n : names) declare(sink, n, src.get(n));
-        for (String n : head) sink.write(n, src.get(n));
-
-        // ---- calibration hidden states [b, T, C] per micro-batch
-        List<Tensor> hidden = new ArrayList<>();
-        long tokens = 0;
-        int c = cfg.hiddenSize();
-        if (needs != Statistic.NONE) {
-            Tensor table = src.get("model.embed_tokens.weight");
-            int widest = c;
-            for (int l = 0; l < numLayers; l++) widest = Math.max(widest, Math.max(cfg.intermediateSize(l), cfg.numHeads(l) * cfg.headDim()));
-            int mb = o.microBatch() > 0 ? o.microBatch() : (int) Math.max(1, Math.min(calibration.length, (1L << 24) / ((long) seqLen * widest)));
-            for (int b0 = 0; b0 < calibration.length; b0 += mb) {
-                int b = Math.min(mb, calibration.length - b0);
-                int[] flat = new int[b * seqLen];
-                for (int i = 0; i < b; i++) System.arraycopy(calibration[b0 + i], 0, flat, i * seqLen, seqLen);
-                hidden.add(o.kernels().embedding(table, flat).view(b, seqLen, c));
-            }
-            tokens = (long) calibration.length * seqLen;
-        }
-
-        List<LinearReport> reports = new ArrayList<>();
-        for (int l = 0; l < numLayers; l++) {
-            long lt0 = System.nanoTime();
-            LlamaModel one = oneLayer(cfg, l, src, layerNames.get(l), o.kernels());
-            DecoderLayer layer = one.layer(0);
-            String where = LAYER_PREFIX + l;
-
-            // one dense forward pass records every input's statistics
-            EnumMap<LayerGroup, InputStats> stats = new EnumMap<>(LayerGroup.class);
-            if (needs != Statistic.NONE) {
-                for (LayerGroup g : LayerGroup.values()) {
-                    Linear first = g.linears.getFirst();
-                    stats.put(g, new InputStats(first.weightName(l).replace(".weight", "") + " input", layer.weight(first).size(1), needs));
-                }
-                Observer record = new Observer() {
-                    @Override
-                    public void linearInput(int ignored, Linear which, Tensor x) {
-                        LayerGroup g = LayerGroup.of(which);
-                        if (g.linears.getFirst() == which) stats.get(g).add(x, o.kernels());
-                    }
-                };
-                for (Tensor h : hidden) one.forwardLayer(0, h, 0, record);
-            }
-
-            // prune the seven weights, group by group; round them to the stored dtype so the next layer sees what is saved
-            Map<String, Tensor> pruned = new LinkedHashMap<>();
-            List<LinearReport> layerReports = new ArrayList<>();
-            for (LayerGroup g : LayerGroup.values()) {
-                List<LinearWeight> ws = new ArrayList<>();
-                for (Linear lin : g.linears) {
-                    Tensor w = layer.weight(lin);
-                    String name = lin.weightName(l);
-                    ws.add(new LinearWeight(name, w.toFloatArray(), w.size(0), w.size(1), o.plan().target(l, name)));
-                }
-                List<LinearReport> rs = o.pruner().prune(stats.get(g), ws);
-                stats.remove(g);
-                for (int i = 0; i < ws.size(); i++) {
-                    LinearWeight lw = ws.get(i);
-                    roundTo(src.get(lw.name()).dtype(), lw.w());
-                    Tensor t = Tensor.of(lw.w(), lw.rows(), lw.cols());
-                    layer.setWeight(g.linears.get(i), t);
-                    pruned.put(lw.name(), t);
-                    LinearReport r = rs.get(i);
-                    layerReports.add(new LinearReport(r.name(), r.rows(), r.cols(), lw.zeros(), r.target(), r.loss()));
-                }
-            }
-            layerReports.sort(java.util.Comparator.comparingInt(r -> Linear.valueOf(linearOf(r.name())).ordinal()));
-            reports.addAll(layerReports);
-
-            // the pruned layer produces the next layer's inputs
-            if (needs != Statistic.NONE && l + 1 < numLayers)
-                for (int i = 0; i < hidden.size(); i++) hidden.set(i, one.forwardLayer(0, hidden.get(i), 0, null));
-
-            for (String n : layerNames.get(l)) {
-                Tensor t = pruned.get(n);
-                sink.write(n, t != null ? t : src.get(n));
-            }
-            if (o.log() != null) o.log().println(layerLine(l, numLayers, layerReports, (System.nanoTime() - lt0) / 1e9));
-        }
-        return new Result(reports, (System.nanoTime() - t0) / 1e9, tokens);
+        for (List<String> names : layers) for (String n : names) declare(sink, n, src.get(n));
+        return new Layout(head, layers);
     }
 
     private static void declare(TensorSink sink, String name, Tensor t) throws IOException {
         sink.declare(name, t.dtype(), t.shape());
     }
 
-    /** Q for "model.layers.3.self_attn.q_proj.weight". */
-    static String linearOf(String weightName) {
-        for (Linear l : Linear.values()) if (weightName.endsWith("." + l.suffix() + ".weight")) return l.name();
-        throw new IllegalArgumentException(weightName);
+    /** The calibration windows embedded: hidden states [b, T, C] per micro-batch (at most 2^24 activations wide). */
+    static List<Tensor> embed(ModelConfig cfg, TensorSource src, int[][] calibration, Options o) throws IOException {
+        int seqLen = calibration[0].length, c = cfg.hiddenSize();
+        Tensor table = src.get("model.embed_tokens.weight");
+        int widest = c;
+        for (int l = 0; l < cfg.numLayers(); l++) widest = Math.max(widest, Math.max(cfg.intermediateSize(l), cfg.numHeads(l) * cfg.headDim()));
+        int mb = o.microBatch() > 0 ? o.microBatch() : (int) Math.max(1, Math.min(calibration.length, (1L << 24) / ((long) seqLen * widest)));
+        List<Tensor> hidden = new ArrayList<>();
+        for (int b0 = 0; b0 < calibration.length; b0 += mb) {
+            int b = Math.min(mb, calibration.length - b0);
+            int[] flat = new int[b * seqLen];
+            for (int i = 0; i < b; i++) System.arraycopy(calibration[b0 + i], 0, flat, i * seqLen, seqLen);
+            hidden.add(o.kernels().embedding(table, flat).view(b, seqLen, c));
+        }
+        return hidden;
+    }
+
+    /**
+     * Layer {@code l}: one dense forward pass over {@code hidden} records every input's statistics; the seven weights
+     * are pruned group by group (rounded to the stored dtype, so the next layer sees what is saved); the pruned layer
+     * replaces {@code hidden} with the next layer's inputs; the layer's tensors are written. Returns the seven reports
+     * in checkpoint order.
+     */
+    static List<LinearReport> pruneLayer(ModelConfig cfg, int l, TensorSource src, List<String> names, List<Tensor> hidden, Options o, TensorSink sink)
+            throws IOException {
+        LlamaModel one = oneLayer(cfg, l, src, names, o.kernels());
+        DecoderLayer layer = one.layer(0);
+        EnumMap<LayerGroup, InputStats> stats = calibrate(one, l, hidden, o);
+
+        Map<String, Tensor> pruned = new LinkedHashMap<>();
+        EnumMap<Linear, LinearReport> reports = new EnumMap<>(Linear.class);
+        for (LayerGroup g : LayerGroup.values()) {
+            List<LinearWeight> ws = new ArrayList<>();
+            for (Linear lin : g.linears) {
+                Tensor w = layer.weight(lin);
+                WeightId id = new WeightId(l, lin);
+                ws.add(new LinearWeight(id.tensorName(), w.toFloatArray(), w.size(0), w.size(1), o.plan().target(l, id.tensorName())));
+            }
+            List<LinearReport> rs = o.pruner().prune(stats.remove(g), ws);
+            for (int i = 0; i < ws.size(); i++) {
+                LinearWeight lw = ws.get(i);
+                Linear lin = g.linears.get(i);
+                roundTo(src.get(lw.name()).dtype(), lw.w());
+                Tensor t = Tensor.of(lw.w(), lw.rows(), lw.cols());
+                layer.setWeight(lin, t);
+                pruned.put(lw.name(), t);
+                reports.put(lin, rs.get(i).of(new WeightId(l, lin), lw.zeros()));
+            }
+        }
+
+        if (!hidden.isEmpty() && l + 1 < cfg.numLayers())
+            for (int i = 0; i < hidden.size(); i++) hidden.set(i, one.forwardLayer(0, hidden.get(i), 0, null));
+
+        for (String n : names) {
+            Tensor t = pruned.get(n);
+            sink.write(n, t != null ? t : src.get(n));
+        }
+        return new ArrayList<>(reports.values());
+    }
+
+    /**
+     * One forward pass of the still-dense layer over every micro-batch, recording the statistics of each group's
+     * input (q/k/v share one, gate/up share one); empty when the method needs no data.
+     */
+    static EnumMap<LayerGroup, InputStats> calibrate(LlamaModel one, int l, List<Tensor> hidden, Options o) {
+        EnumMap<LayerGroup, InputStats> stats = new EnumMap<>(LayerGroup.class);
+        Statistic needs = o.pruner().needs();
+        if (needs == Statistic.NONE) return stats;
+        for (LayerGroup g : LayerGroup.values()) {
+            WeightId first = new WeightId(l, g.linears.getFirst());
+            stats.put(g, new InputStats(first.moduleName() + " input", one.layer(0).weight(first.linear()).size(1), needs));
+        }
+        Observer record = new Observer() {
+            @Override
+            public void linearInput(int ignored, Linear which, Tensor x) {
+                LayerGroup g = LayerGroup.of(which);
+                if (g.linears.getFirst() == which) stats.get(g).add(x, o.kernels());
+            }
+        };
+        for (Tensor h : hidden) one.forwardLayer(0, h, 0, record);
+        return stats;
     }
 
     /**
@@ -235,7 +253,7 @@ public final class SequentialPruner {
         for (LinearReport r : rs) {
             z += r.zeros();
             p += r.params();
-            sb.append(String.format(" %s %.1f", linearOf(r.name()).toLowerCase(java.util.Locale.ROOT), 100 * r.sparsity()));
+            sb.append(String.format(" %s %.1f", r.id().linear().shortName(), 100 * r.sparsity()));
         }
         return String.format("layer %" + String.valueOf(n).length() + "d/%d  %5.1f%% |%s | %.2f s", l, n, 100.0 * z / Math.max(1, p), sb, seconds);
     }

@@ -38,13 +38,13 @@ public final class SparseGPTPruner implements LinearPruner {
             lw.requireFinite();
             if (lw.cols() != x.width())
                 throw new PruningException(lw.name() + ": " + lw.cols() + " input columns but calibration saw " + x.width() + " features");
-            if (lw.target() instanceof Sparsity.NOfM nm) nm.requireDivides(lw.cols(), lw.name());
+            if (lw.target() instanceof Sparsity.Groups g) g.requireFits(lw.cols(), lw.name());
         }
         SparseGPT.Factor f = SparseGPT.factor(x.takeGram(), x.tokens(), x.width(), percDamp, threads, x.where());
         List<LinearReport> out = new ArrayList<>();
         for (LinearWeight lw : weights) {
             MaskRule rule = switch (lw.target()) {
-                case Sparsity.NOfM nm -> new MaskRule.NM(nm.n(), nm.m());
+                case Sparsity.Groups g -> new MaskRule.Groups(g.nm(), g.denseTail());
                 case Sparsity.Unstructured u -> new MaskRule.Adaptive(new PerMatrix(u.ratio()));
             };
             SparseGPT.Result r = SparseGPT.prune(lw.w(), lw.rows(), lw.cols(), f, rule, blockSize, kernels, threads);

@@ -1,5 +1,7 @@
 package org.prune4j.pruning;
 
+import org.prune4j.tensor.NM;
+
 /**
  * How much of a weight matrix to prune: an unstructured fraction ({@code --sparsity 0.5}) or an N:M pattern
  * ({@code --nm 2:4}: in every row, N of each M consecutive input columns are pruned).
@@ -25,21 +27,30 @@ public sealed interface Sparsity {
         }
     }
 
-    /** In every row, prune the {@code n} lowest-scoring of each {@code m} consecutive input columns (0 < n < m). */
-    record NOfM(int n, int m) implements Sparsity {
-        public NOfM {
-            if (m < 2) throw new PruningException("N:M needs M >= 2, got " + n + ":" + m);
-            if (n < 1 || n >= m) throw new PruningException("N:M needs 1 <= N < M, got " + n + ":" + m);
+    /**
+     * In every row, prune the N lowest-scoring of each M consecutive input columns ({@link NM}). When M does not divide
+     * a weight's width, {@code denseTail} leaves the short last group unpruned (the achieved ratio is then lower);
+     * without it such a weight is refused.
+     */
+    record Groups(NM nm, boolean denseTail) implements Sparsity {
+        public Groups {
+            if (nm == null) throw new PruningException("an N:M target needs its pattern");
         }
 
-        @Override public double ratio() { return (double) n / m; }
+        public Groups(NM nm) { this(nm, false); }
 
-        @Override public String label() { return n + ":" + m; }
+        @Override public double ratio() { return nm.ratio(); }
 
-        /** Checks that M divides the input width {@code cols} of {@code what}. */
-        public void requireDivides(int cols, String what) {
-            if (cols % m != 0)
-                throw new PruningException(what + ": N:M " + label() + " needs M = " + m + " to divide the input width " + cols);
+        @Override public String label() { return nm.label() + (denseTail ? " (dense tail)" : ""); }
+
+        /** Checks that the pattern fits the input width {@code cols} of {@code what} (always, with a dense tail). */
+        public void requireFits(int cols, String what) {
+            if (denseTail) return;
+            try {
+                nm.requireDivides(cols, what);
+            } catch (IllegalArgumentException e) {
+                throw new PruningException(e.getMessage());
+            }
         }
     }
 
@@ -48,14 +59,17 @@ public sealed interface Sparsity {
         return new Unstructured(ratio);
     }
 
-    /** Parses {@code "2:4"}. */
-    static NOfM parseNM(String text) {
-        String[] p = text.trim().split(":");
-        if (p.length != 2) throw new PruningException("N:M must look like 2:4, got '" + text + "'");
+    /** Parses {@code "2:4"} (see {@link NM#parse}); a bad pattern is a PruningException. */
+    static Groups parseNM(String text, boolean denseTail) {
         try {
-            return new NOfM(Integer.parseInt(p[0].trim()), Integer.parseInt(p[1].trim()));
-        } catch (NumberFormatException e) {
-            throw new PruningException("N:M must look like 2:4, got '" + text + "'");
+            return new Groups(NM.parse(text), denseTail);
+        } catch (IllegalArgumentException e) {
+            throw new PruningException(e.getMessage());
         }
+    }
+
+    /** Parses {@code "2:4"}, refusing widths M does not divide. */
+    static Groups parseNM(String text) {
+        return parseNM(text, false);
     }
 }

@@ -1,5 +1,6 @@
 package org.prune4j.pruning;
 
+import org.prune4j.tensor.NM;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.doubles;
@@ -67,7 +68,7 @@ class ScoreMaskPrunerTest {
                     LinearPruner p = List.of(Methods.magnitude(false), Methods.magnitude(true), Methods.wanda()).get(method);
                     float[] w = Fixtures.gaussian(seed, rows, cols, 1);
                     for (int i = 0; i < w.length; i += 2 + seed % 5) w[i] = 0;
-                    for (Sparsity s : new Sparsity[] {new Sparsity.Unstructured(0.3), new Sparsity.Unstructured(0.7), new Sparsity.NOfM(2, 4)}) {
+                    for (Sparsity s : new Sparsity[] {new Sparsity.Unstructured(0.3), new Sparsity.Unstructured(0.7), new Sparsity.Groups(new NM(2, 4))}) {
                         float[] v = prune(p, w, rows, cols, s, stats(seed, 12, cols));
                         for (int i = 0; i < w.length; i++) assertTrue(v[i] == 0 || v[i] == w[i], "only zeroing, never changing");
                         for (int i = 0; i < w.length; i++) if (w[i] == 0) assertEquals(0f, v[i]);
@@ -124,7 +125,7 @@ class ScoreMaskPrunerTest {
         assertThrows(PruningException.class, () -> Sparsity.parseNM("5:4"));
         assertThrows(PruningException.class, () -> Sparsity.parseNM("2-4"));
         PruningException e = assertThrows(PruningException.class,
-                () -> prune(Methods.magnitude(false), new float[6], 1, 6, new Sparsity.NOfM(2, 4), null));
+                () -> prune(Methods.magnitude(false), new float[6], 1, 6, new Sparsity.Groups(new NM(2, 4)), null));
         assertTrue(e.getMessage().contains("w") && e.getMessage().contains("6"), e.getMessage());
         float[] nan = new float[8];
         nan[3] = Float.NaN;

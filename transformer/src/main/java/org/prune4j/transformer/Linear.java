@@ -17,6 +17,9 @@ public enum Linear {
     /** "self_attn.q_proj", ..., "mlp.down_proj". */
     public String suffix() { return suffix; }
 
+    /** "q", "k", "v", "o", "gate", "up", "down": the name reports print. */
+    public String shortName() { return name().toLowerCase(java.util.Locale.ROOT); }
+
     /** "model.layers.{layer}.{suffix}.weight". */
     public String weightName(int layer) { return "model.layers." + layer + "." + suffix + ".weight"; }
 

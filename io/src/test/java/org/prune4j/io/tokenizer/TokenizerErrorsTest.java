@@ -91,6 +91,9 @@ class TokenizerErrorsTest {
         return o.toByteArray();
     }
 
+    /** Where the last {@link #model}'s normalizer_spec field begins (everything before it is a complete message). */
+    private int normalizerAt;
+
     private Path model(String name, int modelType, byte[] charsmap) throws IOException {
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         field(o, 1, piece("<unk>", 2));
@@ -99,6 +102,7 @@ class TokenizerErrorsTest {
         varint(trainer, 3 << 3);
         varint(trainer, modelType);
         field(o, 2, trainer.toByteArray());
+        normalizerAt = o.size();
         ByteArrayOutputStream norm = new ByteArrayOutputStream();
         field(norm, 1, "nmt_nfkc".getBytes(StandardCharsets.UTF_8));
         if (charsmap != null) field(norm, 2, charsmap);
@@ -117,14 +121,25 @@ class TokenizerErrorsTest {
         Tokenizer ok = Tokenizers.load(model("ok.model", 2, null));
         assertArrayEquals(new int[]{0, 1, 1}, ok.encode("aa"), "'▁' is unknown here, then two a's");
         byte[] good = Files.readAllBytes(tmp.resolve("ok.model"));
-        for (int cut = 1; cut < good.length; cut++) { // every truncation fails cleanly
+        // A protobuf has no length of its own, so a file cut where a top-level field ends is a smaller, well-formed
+        // message: it must load when what is left is a whole model (here: the cut before normalizer_spec, whose
+        // absent fields take the values written), and every other cut must fail with an IOException naming the file.
+        int loaded = 0;
+        for (int cut = 1; cut < good.length; cut++) {
             Path p = tmp.resolve("cut.model");
             Files.write(p, java.util.Arrays.copyOf(good, cut));
+            if (cut == normalizerAt) {
+                assertArrayEquals(ok.encode("aa"), Tokenizers.load(p).encode("aa"), "cut " + cut + " is the model without normalizer_spec");
+                loaded++;
+                continue;
+            }
             try {
                 Tokenizers.load(p);
+                fail("a file cut to " + cut + " of " + good.length + " bytes loaded");
             } catch (IOException expected) {
                 assertTrue(expected.getMessage().contains("cut.model"), expected.getMessage());
             }
         }
+        assertEquals(1, loaded);
     }
 }

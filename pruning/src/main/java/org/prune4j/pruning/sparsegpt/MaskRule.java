@@ -2,6 +2,7 @@ package org.prune4j.pruning.sparsegpt;
 
 import org.prune4j.pruning.granularity.Granularity;
 import org.prune4j.pruning.granularity.Mask;
+import org.prune4j.tensor.NM;
 
 /**
  * How the SparseGPT solver decides which weights it zeroes while it reconstructs the rest. Weights that are
@@ -18,11 +19,12 @@ public sealed interface MaskRule {
 
     /**
      * N:M: at the first column of every group of M, in each row, prune the N of its M current weights with the
-     * lowest w^2 / [H^-1]_ii^2 (ties toward the lower index). Groups align with input columns 0, M, 2M, ...
+     * lowest w^2 / [H^-1]_ii^2 (ties toward the lower index). Groups align with input columns 0, M, 2M, ...; with
+     * {@code denseTail} a short last group is kept whole (only reconstructed).
      */
-    record NM(int n, int m) implements MaskRule {
-        public NM {
-            if (m < 2 || m > 64 || n < 1 || n >= m) throw new IllegalArgumentException("N:M needs 1 <= N < M <= 64, got " + n + ":" + m);
+    record Groups(NM nm, boolean denseTail) implements MaskRule {
+        public Groups {
+            if (nm == null) throw new IllegalArgumentException("an N:M rule needs its pattern");
         }
     }
 

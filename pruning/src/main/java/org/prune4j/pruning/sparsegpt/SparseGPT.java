@@ -2,7 +2,8 @@ package org.prune4j.pruning.sparsegpt;
 
 import org.prune4j.pruning.PruningException;
 import org.prune4j.pruning.granularity.Mask;
-import org.prune4j.pruning.granularity.NMGroups;
+import org.prune4j.pruning.granularity.NMSelect;
+import org.prune4j.tensor.NM;
 import org.prune4j.tensor.Kernels;
 import org.prune4j.tensor.Parallel;
 import org.prune4j.tensor.Tensor;
@@ -82,10 +83,11 @@ public final class SparseGPT {
         if (f.n() != cols) throw new IllegalArgumentException("factor for " + f.n() + " inputs, weight has " + cols + " columns");
         if (w.length != (long) rows * cols) throw new IllegalArgumentException("weight of " + w.length + " values is not [" + rows + ", " + cols + "]");
         int block = blockSize;
-        if (rule instanceof MaskRule.NM(int n, int m)) {
-            if (cols % m != 0) throw new IllegalArgumentException("N:M " + n + ":" + m + " needs M to divide the input width " + cols);
-            block = Math.max(m, blockSize - blockSize % m); // groups never straddle a block
+        if (rule instanceof MaskRule.Groups(NM nm, boolean denseTail)) {
+            if (!denseTail) nm.requireDivides(cols, "weight [" + rows + ", " + cols + "]");
+            block = Math.max(nm.m(), blockSize - blockSize % nm.m()); // groups never straddle a block
         }
+        final int fullCols = rule instanceof MaskRule.Groups(NM nm, boolean dt) ? cols - nm.tail(cols) : cols; // N:M groups end here
         if (rule instanceof MaskRule.Fixed(Mask fixed) && (fixed.rows() != rows || fixed.cols() != cols))
             throw new IllegalArgumentException("fixed mask [" + fixed.rows() + ", " + fixed.cols() + "] for a [" + rows + ", " + cols + "] weight");
         boolean[] dead = f.dead();
@@ -117,15 +119,16 @@ public final class SparseGPT {
                         for (int i = 0; i < count; i++) if (fixed.get(r, b1 + i)) m.set(r, i);
                     yield m;
                 }
-                case MaskRule.NM nm -> null; // chosen per row, lazily, below
+                case MaskRule.Groups g -> null; // chosen per row, lazily, below
             };
 
             float[] err = new float[rows * count]; // [rows, count]: (w - q) / d per visited column
             Parallel.forRange(threads, rows, 8, (from, to) -> {
                 double[] w1 = new double[count];
                 boolean[] pruned = new boolean[count];
-                float[] gs = rule instanceof MaskRule.NM(int gn, int gm) ? new float[gm] : null;
-                Mask gm1 = rule instanceof MaskRule.NM(int gn, int gm) ? new Mask(1, gm) : null;
+                NM groups = rule instanceof MaskRule.Groups(NM nm, boolean dt) ? nm : null;
+                float[] gs = groups != null ? new float[groups.m()] : null;
+                Mask gm1 = groups != null ? new Mask(1, groups.m()) : null;
                 for (int r = (int) from; r < to; r++) {
                     int ro = r * cols + b1;
                     for (int i = 0; i < count; i++) {
@@ -134,11 +137,12 @@ public final class SparseGPT {
                     }
                     double loss = 0;
                     for (int i = 0; i < count; i++) {
-                        if (rule instanceof MaskRule.NM(int gn, int gm) && i % gm == 0) {
+                        if (groups != null && i % groups.m() == 0 && b1 + i + groups.m() <= fullCols) {
+                            int gm = groups.m();
                             for (int t = 0; t < gm; t++)
                                 gs[t] = zero.get(r, b1 + i + t) ? -1f : (float) (w1[i + t] * w1[i + t] / (d[i + t] * d[i + t]));
                             gm1.clear();
-                            new NMGroups(gn, gm).markGroup(gs, 0, gm1, 0);
+                            NMSelect.markGroup(groups, gs, 0, gm1, 0);
                             for (int t = 0; t < gm; t++) pruned[i + t] |= gm1.get(t);
                         }
                         double wi = w1[i], q = pruned[i] ? 0 : wi;

@@ -1,5 +1,6 @@
 package org.prune4j.pruning.granularity;
 
+import org.prune4j.tensor.NM;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.doubles;
@@ -68,7 +69,7 @@ class GranularityTest {
                     int cols = groups * m;
                     float[] w = Fixtures.gaussian(seed, rows, cols, 1);
                     float[] s = pattern == 2 ? Fixtures.tied(seed, rows, cols, 2) : abs(w.clone());
-                    Mask mask = new NMGroups(n, m).select(s, rows, cols);
+                    Mask mask = new NMSelect(new NM(n, m), false).select(s, rows, cols);
                     mask.apply(w);
                     for (int r = 0; r < rows; r++)
                         for (int g = 0; g < cols; g += m) {
@@ -87,9 +88,9 @@ class GranularityTest {
 
     @Test
     void nmRefusesWidthsMDoesNotDivide() {
-        assertThrows(IllegalArgumentException.class, () -> new NMGroups(2, 4).select(new float[6], 1, 6));
-        assertThrows(IllegalArgumentException.class, () -> new NMGroups(4, 4));
-        assertThrows(IllegalArgumentException.class, () -> new NMGroups(5, 4));
+        assertThrows(IllegalArgumentException.class, () -> new NMSelect(new NM(2, 4), false).select(new float[6], 1, 6));
+        assertThrows(IllegalArgumentException.class, () -> new NM(4, 4));
+        assertThrows(IllegalArgumentException.class, () -> new NM(5, 4));
     }
 
     @Test
@@ -129,5 +130,30 @@ class GranularityTest {
         float[] s = abs(Fixtures.gaussian(1, 5, 9, 1));
         assertEquals(0, new PerRow(0).select(s, 5, 9).count());
         assertEquals(0, new PerMatrix(0).select(s, 5, 9).count());
+    }
+
+    @Test
+    void denseTailPrunesEveryFullGroupAndLeavesTheShortOneWhole() {
+        qt().withExamples(100).forAll(integers().between(1, 6), integers().between(0, 5), integers().between(1, 7), integers().between(0, 10_000))
+                .checkAssert((rows, groups, tail, seed) -> {
+                    NM nm = new NM(4, 8);
+                    int cols = groups * 8 + tail;
+                    float[] s = abs(Fixtures.gaussian(seed, rows, cols, 1));
+                    Mask mask = new NMSelect(nm, true).select(s, rows, cols);
+                    for (int r = 0; r < rows; r++) {
+                        assertEquals(groups * 4, mask.countRow(r));
+                        for (int c = groups * 8; c < cols; c++) assertTrue(!mask.get(r, c), "tail input " + c + " pruned");
+                    }
+                    assertEquals((double) groups * 4 / cols, nm.ratio(cols), 0);
+                });
+    }
+
+    @Test
+    void refusalOfAWidthSuggestsAPatternThatFits() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new NMSelect(new NM(4, 8), false).select(new float[172], 1, 172));
+        assertTrue(e.getMessage().contains("2:4") && e.getMessage().contains("172") && e.getMessage().contains("--nm-tail dense"), e.getMessage());
+        assertEquals(new NM(2, 4), new NM(4, 8).sameRatioFitting(172));
+        assertEquals(null, new NM(2, 4).sameRatioFitting(7), "no pattern of ratio 1/2 divides 7");
+        assertEquals(new NM(1, 3), new NM(2, 6).sameRatioFitting(9));
     }
 }

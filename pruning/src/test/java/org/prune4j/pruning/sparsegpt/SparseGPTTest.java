@@ -1,5 +1,6 @@
 package org.prune4j.pruning.sparsegpt;
 
+import org.prune4j.tensor.NM;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.integers;
@@ -132,7 +133,7 @@ class SparseGPTTest {
                     float[] w = Fixtures.gaussian(seed + 1, rows, cols, 1);
                     for (int i = 0; i < w.length; i += 3) w[i] = 0; // an earlier pruning's zeros
                     float[] got = w.clone();
-                    SparseGPT.prune(got, rows, cols, factor(x, tokens, cols, 2), new MaskRule.NM(n, m), 10, K, 2);
+                    SparseGPT.prune(got, rows, cols, factor(x, tokens, cols, 2), new MaskRule.Groups(new NM(n, m), false), 10, K, 2);
                     for (int i = 0; i < w.length; i++) if (w[i] == 0) assertEquals(0f, got[i], "zero at " + i + " stays zero");
                     for (int r = 0; r < rows; r++)
                         for (int g = 0; g < cols; g += m) {
@@ -178,7 +179,7 @@ class SparseGPTTest {
         for (long seed = 1; seed <= 3; seed++) {
             float[] x = Fixtures.correlatedInputs(seed, tokens, cols);
             float[] w = Fixtures.gaussian(seed + 100, rows, cols, 0.1);
-            for (Sparsity target : new Sparsity[] {new Sparsity.Unstructured(0.5), new Sparsity.NOfM(2, 4)}) {
+            for (Sparsity target : new Sparsity[] {new Sparsity.Unstructured(0.5), new Sparsity.Groups(new NM(2, 4))}) {
                 double mag = errorAfter("magnitude", w, rows, cols, x, tokens, target);
                 double wanda = errorAfter("wanda", w, rows, cols, x, tokens, target);
                 double sgpt = errorAfter("sparsegpt", w, rows, cols, x, tokens, target);

@@ -11,6 +11,7 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 import org.prune4j.tensor.ArrayStorage;
 import org.prune4j.tensor.DType;
+import org.prune4j.tensor.NMWeight;
 import org.prune4j.tensor.SegmentStorage;
 import org.prune4j.tensor.Storage;
 
@@ -21,7 +22,7 @@ import org.prune4j.tensor.Storage;
  * (transposed, sliced, broadcast with stride 0). Packing and GEMV read runs of it into floats through {@link #read}.
  */
 final class Operand {
-    static final int HEAP = 0, F32 = 1, BF16 = 2, F16 = 3, OTHER = 4;
+    static final int HEAP = 0, F32 = 1, BF16 = 2, F16 = 3, OTHER = 4, NM = 5;
 
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final int L = F.length();
@@ -38,6 +39,8 @@ final class Operand {
     final float[] heap;
     final MemorySegment seg;
     final Storage storage;
+    /** The compressed weight W when kind is {@link #NM}: this operand is B = Wᵀ [in, out]. */
+    final NMWeight nm;
 
     Operand(Storage storage, long offset, long rs, long cs, int rows, int cols) {
         this.storage = storage;
@@ -46,6 +49,7 @@ final class Operand {
         this.cs = cs;
         this.rows = rows;
         this.cols = cols;
+        this.nm = null;
         if (storage instanceof ArrayStorage(float[] data)) {
             kind = HEAP;
             heap = data;
@@ -63,8 +67,26 @@ final class Operand {
         }
     }
 
+    /**
+     * B = Wᵀ [w.cols, w.rows] for an N:M-compressed W: column j of B is row j of W, decoded run by run (vector
+     * expands) while packing, so the GEMM reads the compressed bytes once per block and no dense copy exists.
+     */
+    Operand(NMWeight w) {
+        this.storage = null;
+        this.offset = 0;
+        this.rs = 1;
+        this.cs = w.cols();
+        this.rows = w.cols();
+        this.cols = w.rows();
+        this.kind = NM;
+        this.heap = null;
+        this.seg = null;
+        this.nm = w;
+    }
+
     /** The same elements seen as the transpose (rows and columns swapped, no copy). */
     Operand transposed() {
+        if (kind == NM) throw new UnsupportedOperationException("a compressed N:M operand has one orientation");
         return new Operand(storage, offset, cs, rs, cols, rows);
     }
 
@@ -75,6 +97,11 @@ final class Operand {
 
     /** Element (r, c) as a float. */
     float get(int r, int c) {
+        if (kind == NM) {
+            float[] one = new float[1];
+            nm.decodeRow(c, r, 1, one, 0);
+            return one[0];
+        }
         long i = index(r, c);
         return switch (kind) {
             case HEAP -> heap[(int) i];
@@ -87,11 +114,19 @@ final class Operand {
 
     /** Reads {@code len} elements of row r from column c0 into dst[off..]. */
     void readRow(int r, int c0, int len, float[] dst, int off) {
+        if (kind == NM) {
+            for (int t = 0; t < len; t++) dst[off + t] = get(r, c0 + t);
+            return;
+        }
         read(index(r, c0), cs, len, dst, off);
     }
 
     /** Reads {@code len} elements of column c from row r0 into dst[off..]. */
     void readCol(int c, int r0, int len, float[] dst, int off) {
+        if (kind == NM) {
+            NMGemv.decode(nm, c, r0, len, dst, off);
+            return;
+        }
         read(index(r0, c), rs, len, dst, off);
     }
 

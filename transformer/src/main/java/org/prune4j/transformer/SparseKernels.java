@@ -1,0 +1,59 @@
+package org.prune4j.transformer;
+
+import org.prune4j.tensor.DType;
+import org.prune4j.tensor.NM;
+import org.prune4j.tensor.NMWeight;
+import org.prune4j.tensor.Tensor;
+
+/**
+ * Which linear layers of a model run N:M-compressed ({@code --sparse-kernels auto|on|off}). A weight qualifies when
+ * every group of M inputs (M = 4, 8 or 16; the pattern storing it in the fewest bytes) has at least one zero, i.e.
+ * it is exactly N:M for some N: then {@link NMLinear} computes with the compressed copy and gives the dense result up
+ * to float summation order.
+ */
+public final class SparseKernels {
+    private SparseKernels() {}
+
+    /** off: all dense. on: every qualifying weight compressed. auto: those whose compressed bytes are at most {@link #AUTO_MAX_BYTES} of dense, on backends with sparse kernels. */
+    public enum Mode { AUTO, ON, OFF }
+
+    /** Group sizes tried: those of the 2:4, 4:8 and 8:16 patterns. */
+    static final int[] GROUPS = {4, 8, 16};
+
+    /**
+     * auto compresses a weight only when it reads at most this fraction of the dense bytes: the decode kernel's time
+     * follows bytes, and below 1 - 0.2 the mask-and-expand work is not paid back (1:4 F32 reads 0.78).
+     */
+    public static final double AUTO_MAX_BYTES = 0.8;
+
+    /** What {@link #apply} did: linear layers compressed, of how many, and the bytes they read now vs dense. */
+    public record Report(int compressed, int linears, long nmBytes, long denseBytes, String patterns) {}
+
+    /** Installs {@link NMLinear} (or, for OFF, nothing) on the layers of {@code m} that qualify under {@code mode}. */
+    public static Report apply(LlamaModel m, Mode mode) {
+        int compressed = 0, linears = 0;
+        long nmBytes = 0, denseBytes = 0;
+        java.util.TreeMap<String, Integer> patterns = new java.util.TreeMap<>();
+        boolean kernels = m.kernels().hasSparseKernels();
+        for (int i = 0; i < m.numLayers(); i++) {
+            DecoderLayer layer = m.layer(i);
+            for (Linear l : Linear.values()) {
+                linears++;
+                if (mode == Mode.OFF || mode == Mode.AUTO && !kernels) continue;
+                Tensor w = layer.weight(l);
+                DType storage = w.dtype().isWeightType() ? w.dtype() : DType.F32;
+                NM nm = NMWeight.bestPattern(w, storage, GROUPS);
+                if (nm == null) continue;
+                NMWeight packed = NMWeight.compress(w, nm, storage, l.weightName(i));
+                long dense = w.numel() * storage.size;
+                if (mode == Mode.AUTO && packed.bytes() > AUTO_MAX_BYTES * dense) continue;
+                layer.setLinear(l, NMLinear.of(layer.linear(l), packed));
+                compressed++;
+                nmBytes += packed.bytes();
+                denseBytes += dense;
+                patterns.merge(nm.label(), 1, Integer::sum);
+            }
+        }
+        return new Report(compressed, linears, nmBytes, denseBytes, patterns.toString());
+    }
+}
