@@ -25,8 +25,9 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code train}: a small Llama trained from scratch on a text file with an existing tokenizer, saved as a Hugging Face
- * folder (config.json, model.safetensors, the tokenizer files) that appears atomically.
+ * {@code train}: a small Llama trained from scratch on a text file with an existing tokenizer (or, with --init, an
+ * existing model trained further: continued LM training, e.g. GQA uptraining), saved as a Hugging Face folder
+ * (config.json, model.safetensors, the tokenizer files) that appears atomically.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Train a small Llama from scratch on a text file; writes a Hugging Face model folder.")
@@ -37,8 +38,10 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--text", required = true, description = "UTF-8 training text.")
     Path text;
-    @Option(names = "--tokenizer", required = true, description = "Tokenizer file (tokenizer.json / tokenizer.model) or a folder holding one.")
+    @Option(names = "--tokenizer", description = "Tokenizer file (tokenizer.json / tokenizer.model) or a folder holding one (default with --init: the model's).")
     Path tokenizer;
+    @Option(names = "--init", description = "Continue training this model folder instead of a fresh one (the shape options are then ignored).")
+    Path init;
     @Option(names = "--out", required = true, description = "Output model folder (must not exist unless --force).")
     Path out;
     @Option(names = "--force", description = "Replace an existing output folder.")
@@ -105,6 +108,8 @@ public final class TrainCommand implements Callable<Integer> {
             throw new UsageException(cl, e.getMessage());
         }
 
+        if (tokenizer == null && init == null) throw new UsageException(cl, "--tokenizer is required unless --init gives a model folder");
+        if (tokenizer == null) tokenizer = init;
         Tokenizer tok = Tokenizers.load(tokenizer);
         int[] ids = TokenData.fromText(text, tok, docSeparator, true);
         int valTokens = (int) (ids.length * valFraction);
@@ -117,8 +122,9 @@ public final class TrainCommand implements Callable<Integer> {
                 .tieWordEmbeddings(!untied).maxPositionEmbeddings(Math.max(seqLen, 2048)).torchDtype("float32")
                 .bosTokenId(tok.bosId() >= 0 ? tok.bosId() : null);
         b = tok.eosId() >= 0 ? b.eosTokenIds(tok.eosId()) : b.eosTokenIds();
-        ModelConfig cfg = b.build();
-        LlamaModel model = LlamaModel.random(cfg, seed, initStd, device.kernels());
+        LlamaModel model = init != null ? LlamaModel.load(init, device.kernels()) : LlamaModel.random(b.build(), seed, initStd, device.kernels());
+        ModelConfig cfg = model.config();
+        if (init != null) TokenData.checkIds(ids, cfg.vocabSize(), text.toString());
         common.log().printf("train: %s, %,d parameters; %,d training tokens, %,d held out%n", cfg, model.parameterCount(), train.length, val.length);
 
         ProgressLine progress = new ProgressLine(common.log(), "train", (long) steps * batch * seqLen, "tokens", false);
