@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
                 DevicesCommand.class,
                 ExportCommand.class,
                 SweepCommand.class,
+                RunCommand.class,
         })
 public final class Main implements Runnable {
 

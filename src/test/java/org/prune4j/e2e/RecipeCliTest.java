@@ -1,0 +1,63 @@
+package org.prune4j.e2e;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.prune4j.io.SharedData;
+import org.prune4j.io.json.Json;
+
+/**
+ * {@code run recipes/wanda-2of4-eval.yaml}: eval, prune, eval, export on stories260K; every stage leaves its output and
+ * record; a run interrupted before its last stage resumes there and ends with the same bytes; a recipe naming a stage
+ * this build lacks, or an option the runner owns, is refused with the file and stage named.
+ */
+class RecipeCliTest {
+    @TempDir Path tmp;
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void theShippedRecipeRunsAndResumes() throws Exception {
+        Assumptions.assumeTrue(SharedData.root().isPresent(), SharedData.MISSING);
+        Path recipe = Path.of(System.getProperty("prune4j.repo", "../..")).resolve("recipes/wanda-2of4-eval.yaml");
+        Path out = tmp.resolve("run");
+        Cli first = Cli.run("run", recipe.toString(), "--out", out.toString(), "--json");
+        assertEquals(0, first.code(), first.err());
+        for (String f : List.of("01-eval.json", "02-prune.json", "02-prune/model.safetensors", "03-eval.json", "04-export.json", "04-export.gguf"))
+            assertTrue(Files.exists(out.resolve(f)), f);
+        List<Map<String, Object>> stages = (List<Map<String, Object>>) ((Map<String, Object>) Json.parse(first.lastLine())).get("stages");
+        double dense = ((Number) ((Map<String, Object>) stages.get(0).get("result")).get("ppl")).doubleValue();
+        double pruned = ((Number) ((Map<String, Object>) stages.get(2).get("result")).get("ppl")).doubleValue();
+        assertEquals(0.5, ((Number) ((Map<String, Object>) stages.get(1).get("result")).get("sparsity")).doubleValue(), 1e-9);
+        assertTrue(pruned > dense, "2:4 costs perplexity: dense " + dense + ", pruned " + pruned);
+        byte[] gguf = Files.readAllBytes(out.resolve("04-export.gguf"));
+
+        // killed during the export: its record never got written
+        Files.delete(out.resolve("04-export.json"));
+        Cli second = Cli.run("run", recipe.toString(), "--out", out.toString(), "--json");
+        assertEquals(0, second.code(), second.err());
+        List<Map<String, Object>> again = (List<Map<String, Object>>) ((Map<String, Object>) Json.parse(second.lastLine())).get("stages");
+        for (int i = 0; i < 3; i++) assertEquals(true, again.get(i).get("kept"), "stage " + (i + 1) + " kept");
+        assertEquals(false, again.get(3).get("kept"));
+        assertArrayEquals(gguf, Files.readAllBytes(out.resolve("04-export.gguf")), "the resumed run wrote the same GGUF bytes");
+        assertEquals(stages.get(2).get("result"), again.get(2).get("result"));
+    }
+
+    @Test
+    void badRecipesNameTheFileAndStage() throws Exception {
+        Path r = tmp.resolve("r.yaml");
+        Files.writeString(r, "model: m\nstages:\n  - prune: {method: wanda}\n  - distill: {steps: 3}\n");
+        Cli c = Cli.run("run", r.toString(), "--out", tmp.resolve("o").toString());
+        assertEquals(1, c.code());
+        assertTrue(c.err().contains("r.yaml: stage 2: 'distill' is not a stage on this build"), c.err());
+        Files.writeString(r, "model: m\nstages:\n  - prune: {method: wanda, out: x}\n");
+        c = Cli.run("run", r.toString(), "--out", tmp.resolve("o").toString());
+        assertEquals(1, c.code());
+        assertTrue(c.err().contains("stage 1 (prune): 'out' is set by the runner"), c.err());
+    }
+}
