@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Compares prune4j's SGEMM and SGEMV with numpy + OpenBLAS on this machine, in one run, on the same shapes:
 #   SGEMM m=n=k=1024, m=n=k=2048, m=512 k=2048 n=5632 (an LLM MLP projection); SGEMV W[4096,4096] @ x,
+# N:M-compressed GEMV (prune4j bench sparse, 2:4 and 4:8) beside OpenBLAS's dense SGEMV of the same shape,
 # with 1 and 2 threads (override: THREADS="1 2 4", GEMM="m n k;m n k", GEMV="n k"). Each side reports the median of several timed runs after
 # warm-up; the two sides alternate per shape for ROUNDS rounds (default 3) and the median over rounds is compared,
 # so load from other processes hits both alike. Prints a table with prune4j / OpenBLAS per shape, by wall time and by
@@ -18,6 +19,7 @@ THREADS="${THREADS:-1 2}"
 ROUNDS="${ROUNDS:-3}"
 IFS=';' read -r -a GEMM_SHAPES <<<"${GEMM:-1024 1024 1024;2048 2048 2048;512 5632 2048}"   # "m n k;..."
 IFS=';' read -r -a GEMV_SHAPES <<<"${GEMV:-4096 4096}"                                      # "n k;..."
+NM_PATTERNS="${NM:-2:4 4:8}"   # N:M-compressed GEMV on the GEMV shapes (bench sparse), beside OpenBLAS's dense SGEMV
 
 # ---------------------------------------------------------------- dependencies
 have_numpy() { [ -x "$PY" ] && "$PY" -c 'import numpy' >/dev/null 2>&1; }
@@ -79,7 +81,9 @@ PRUNE4J="$root/prune4j"
 "$PRUNE4J" --version >/dev/null   # builds the jar first, outside the timings
 ours_bench() { # threads kind sizes... -> the JSON line of ./prune4j bench
   local t="$1" kind="$2"; shift 2
-  if [ "$kind" = gemm ]; then
+  if [ "$kind" = nm ]; then
+    "$PRUNE4J" bench sparse --nm "$3" --n "$1" --k "$2" --threads "$t" --json 2>/dev/null | tail -n 1
+  elif [ "$kind" = gemm ]; then
     "$PRUNE4J" bench gemm --m "$1" --n "$2" --k "$3" --threads "$t" --json 2>/dev/null | tail -n 1
   else
     "$PRUNE4J" bench gemv --n "$1" --k "$2" --threads "$t" --json 2>/dev/null | tail -n 1
@@ -103,6 +107,11 @@ for round in $(seq 1 "$ROUNDS"); do
       echo "compare-blas: round $round/$ROUNDS threads $t gemv $1x$2" >&2
       echo "ours gemv $t $1 $2 - $(ours_bench "$t" gemv "$1" "$2")" >>"$results"
       echo "blas gemv $t $1 $2 - $(numpy_bench "$t" gemv "$1" "$2")" >>"$results"
+      for nm in $NM_PATTERNS; do
+        echo "compare-blas: round $round/$ROUNDS threads $t N:M $nm gemv $1x$2" >&2
+        echo "ours nm $t $1 $2 $nm $(ours_bench "$t" nm "$1" "$2" "$nm")" >>"$results"
+        echo "blas nm $t $1 $2 $nm $(numpy_bench "$t" gemv "$1" "$2")" >>"$results"
+      done
     done
   done
 done
@@ -116,17 +125,21 @@ for line in open(sys.argv[1]):
     side, kind, t, a, b, c, js = line.split(" ", 6)
     d = json.loads(js)
     key = (kind, int(t), a, b, c)
-    wall = d["gflops"] if kind == "gemm" else d["gbps"]
-    cpu = d.get("cpu_gflops" if kind == "gemm" else "cpu_gbps", 0.0)
+    if kind == "nm" and side == "ours":   # dense-equivalent GB/s: the dense F32 bytes over the N:M kernel's time
+        wall, cpu = 4.0 * int(a) * int(b) / (d["nm_ms"] / 1e3) / 1e9, 0.0
+    else:
+        wall = d["gflops"] if kind == "gemm" else d["gbps"]
+        cpu = d.get("cpu_gflops" if kind == "gemm" else "cpu_gbps", 0.0) if kind != "nm" else 0.0
     r = rows.setdefault(key, {"ours": [], "blas": [], "ours_cpu": [], "blas_cpu": []})
     r[side].append(wall)
     r[side + "_cpu"].append(cpu)
 print(f"{'shape':<26}{'threads':>8}{'prune4j':>11}{'OpenBLAS':>11}{'ratio':>7}   {'per CPU-s: prune4j':>19}{'OpenBLAS':>10}{'ratio':>7}")
-for (kind, t, a, b, c), v in sorted(rows.items(), key=lambda kv: (kv[0][0] != "gemm", kv[0][1], kv[0][2:])):
+for (kind, t, a, b, c), v in sorted(rows.items(), key=lambda kv: ({"gemm": 0, "gemv": 1}.get(kv[0][0], 2), kv[0][1], kv[0][2:])):
     med = {s: statistics.median(v[s]) for s in v}
-    shape = f"gemm m={a} n={b} k={c}" if kind == "gemm" else f"gemv n={a} k={b}"
+    shape = f"gemm m={a} n={b} k={c}" if kind == "gemm" else f"gemv n={a} k={b}" if kind == "gemv" else f"{c} gemv n={a} k={b}"
     cr = med["ours_cpu"] / med["blas_cpu"] if med["blas_cpu"] > 0 else float("nan")
     print(f"{shape:<26}{t:>8}{med['ours']:>11.1f}{med['blas']:>11.1f}{med['ours'] / med['blas']:>7.2f}   {med['ours_cpu']:>19.1f}{med['blas_cpu']:>10.1f}{cr:>7.2f}")
+print("(N:M rows: prune4j's compressed GEMV in dense-equivalent GB/s, 4 n k / time, beside OpenBLAS's dense SGEMV; no CPU column)")
 print(f"(GEMM in GFLOP/s, GEMV in GB/s of weights; median over {sys.argv[2]} interleaved rounds, each the median of timed runs")
 print(" after warm-up; 'per CPU-s' divides by the process CPU time instead of wall time, which on a shared machine")
 print(" removes time spent waiting for a core; ratio = prune4j / OpenBLAS)")

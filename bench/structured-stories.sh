@@ -10,6 +10,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 proto="${1:?usage: structured-stories.sh A|B [OUT_DIR]}"
 out="${2:-$(mktemp -d)}"
+mkdir -p "$out"
 shared="$here/../shared"
 model="$shared/models/stories260K"
 [ -d "$model" ] || { echo "no $model (../shared is missing)" >&2; exit 1; }
@@ -37,7 +38,9 @@ echo "| dense | - | $(ppl "$model") |"
 targets=("num_attention_heads=4" "intermediate_size=128" "hidden_size=48" "num_hidden_layers=4")
 for t in "${targets[@]}"; do
   key="${t%%=*}"
-  for m in minitron magnitude wanda; do
+  methods=(minitron magnitude wanda)
+  case "$key" in num_attention_heads) methods+=(taylor michel) ;; intermediate_size) methods+=(taylor) ;; esac
+  for m in "${methods[@]}"; do
     [ "$m" = wanda ] && [ "$key" = num_hidden_layers ] && continue
     echo "| $t | $m | $(run "${key}-$m" --method "$m" --target "$t") |"
   done

@@ -82,7 +82,8 @@ class Llama:
         half = x.shape[-1] // 2
         return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
 
-    def forward(self, tokens):
+    def forward(self, tokens, head_mask=None):
+        """Logits [B, T, V]; head_mask [layers, H] (Michel et al.'s xi) multiplies each head's attention output."""
         b, t = tokens.shape
         w = self.w
         x = F.embedding(tokens, w["model.embed_tokens.weight"])
@@ -107,7 +108,10 @@ class Llama:
             v = v.repeat_interleave(g, dim=1)
             att = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(self.d) + mask
             att = torch.softmax(att, dim=-1)
-            o = torch.matmul(att, v).transpose(1, 2).reshape(b, t, self.h * self.d)
+            o = torch.matmul(att, v)                                            # [B, H, T, D]
+            if head_mask is not None:
+                o = o * head_mask[i][None, :, None, None]
+            o = o.transpose(1, 2).reshape(b, t, self.h * self.d)
             x = x + F.linear(o, w[p + "self_attn.o_proj.weight"], w.get(p + "self_attn.o_proj.bias"))
             hdn = self.rms(x, w[p + "post_attention_layernorm.weight"])
             up = F.silu(F.linear(hdn, w[p + "mlp.gate_proj.weight"])) * F.linear(hdn, w[p + "mlp.up_proj.weight"])

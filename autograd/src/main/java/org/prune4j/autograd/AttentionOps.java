@@ -55,11 +55,21 @@ final class AttentionOps {
      * query group.
      */
     static Var attention(Tape tape, Var q, Var key, Var value, float scale, boolean causal) {
+        return attention(tape, q, key, value, scale, causal, 0);
+    }
+
+    /**
+     * As {@link #attention(Tape, Var, Var, Var, float, boolean)}; with {@code window} > 0, causal attention over the last
+     * {@code window} positions only (Mistral's sliding window): {@link Kernels#slidingAttention} forward,
+     * {@link Kernels#slidingAttentionBackward} backward.
+     */
+    static Var attention(Tape tape, Var q, Var key, Var value, float scale, boolean causal, int window) {
         Kernels k = tape.kernels();
         Tensor qv = q.value(), kv = key.value(), vv = value.value();
-        Tensor y = k.attention(qv, kv, vv, scale, causal);
+        Tensor y = window > 0 ? k.slidingAttention(qv, kv, vv, scale, window) : k.attention(qv, kv, vv, scale, causal);
         return tape.record("attention", y, dout -> {
-            Tensor[] g = k.attentionBackward(qv, kv, vv, dout, scale, causal); // dq, dk, dv
+            Tensor[] g = window > 0 ? k.slidingAttentionBackward(qv, kv, vv, dout, scale, window)
+                    : k.attentionBackward(qv, kv, vv, dout, scale, causal);                      // dq, dk, dv
             if (Tape.needs(q)) tape.accumulate(q, g[0]);
             if (Tape.needs(key)) tape.accumulate(key, g[1]);
             if (Tape.needs(value)) tape.accumulate(value, g[2]);

@@ -160,4 +160,52 @@ final class LossOps {
             tape.accumulate(student, Tensor.of(g, n, c));
         }, student);
     }
+
+    /**
+     * Forward KL against a teacher kept as its top-k (offline KD): per row i, the k ids {@code ids[i k ..]}, their
+     * teacher log-probabilities at temperature tau, and the teacher's leftover mass r_i = 1 - sum of those k. The
+     * student's distribution is bucketed the same way (its k probabilities and R_i = 1 - their sum), so
+     * L = tau^2 / N * sum_i [sum_K p (log p - log q) + r log(r / R)], which is the full KL when k = V (r = 0).
+     * d/dz_j = tau / N * (q_j - p_j) for j in K, tau / N * q_j (1 - r / R) otherwise.
+     */
+    static Var topKKl(Tape tape, Var student, int[] ids, float[] teacherLogP, float[] rest, int topK, float temperature) {
+        Kernels k = tape.kernels();
+        int[] sh = student.shape();
+        if (sh.length != 2 || ids.length != sh[0] * topK || teacherLogP.length != ids.length || rest.length != sh[0])
+            throw new ShapeException("top-k KL needs student logits [N, V] with N*k ids and log-probabilities and N leftover masses; got "
+                    + Shapes.str(sh) + ", k " + topK + ", " + ids.length + " ids, " + rest.length + " masses");
+        if (!(temperature > 0)) throw new IllegalArgumentException("temperature must be positive, got " + temperature);
+        int n = sh[0], v = sh[1];
+        float[] ls = k.logSoftmax(k.scale(student.value(), 1f / temperature)).toFloatArray(); // [N, V] log q
+        double[] restS = new double[n];
+        double kl = 0;
+        for (int i = 0; i < n; i++) {
+            double qk = 0;
+            for (int j = i * topK; j < (i + 1) * topK; j++) {
+                int id = ids[j];
+                if (id < 0 || id >= v) throw new IndexOutOfBoundsException("cached id " + id + " at row " + i + " is outside the vocabulary [0, " + v + ")");
+                double lq = ls[i * v + id], lp = teacherLogP[j];
+                qk += Math.exp(lq);
+                kl += Math.exp(lp) * (lp - lq);
+            }
+            restS[i] = Math.max(0, 1 - qk);
+            double r = rest[i];
+            if (r > 0) kl += r * (Math.log(r) - Math.log(Math.max(restS[i], Double.MIN_NORMAL)));
+        }
+        double t2 = (double) temperature * temperature;
+        Tensor y = Tensor.scalar((float) (t2 * kl / n));
+        return tape.record("topKKl", y, dy -> {
+            float[] g = new float[n * v];
+            double c = dy.item() * (double) temperature / n;
+            for (int i = 0; i < n; i++) {
+                double factor = rest[i] > 0 ? 1 - rest[i] / Math.max(restS[i], Double.MIN_NORMAL) : 1;
+                for (int j = i * v; j < (i + 1) * v; j++) g[j] = (float) (c * Math.exp(ls[j]) * factor);
+                for (int j = i * topK; j < (i + 1) * topK; j++) {
+                    int at = i * v + ids[j];
+                    g[at] = (float) (c * (Math.exp(ls[at]) - Math.exp(teacherLogP[j])));
+                }
+            }
+            tape.accumulate(student, Tensor.of(g, n, v));
+        }, student);
+    }
 }

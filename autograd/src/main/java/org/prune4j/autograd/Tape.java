@@ -307,6 +307,9 @@ public final class Tape {
     /** Fused grouped-query attention q [B,T,H,D], k, v [B,S,Hkv,D] -> [B,T,H,D]. */
     public Var attention(Var q, Var k, Var v, float scale, boolean causal) { return AttentionOps.attention(this, q, k, v, scale, causal); }
 
+    /** Causal attention where each query sees only the last {@code window} positions (itself included); Mistral's sliding window. */
+    public Var slidingAttention(Var q, Var k, Var v, float scale, int window) { return AttentionOps.attention(this, q, k, v, scale, true, window); }
+
     /** Per-head outputs [B, T, H, D] times xi [H] (Michel et al.'s head mask). */
     public Var headMask(Var perHead, Var xi) { return AttentionOps.headMask(this, perHead, xi); }
 
@@ -324,4 +327,9 @@ public final class Tape {
 
     /** 1 - mean over rows of cos(student_i, teacher_i), rows of [N, C] (hidden-state distillation). */
     public Var cosineLoss(Var student, Tensor teacher) { return LossOps.cosineLoss(this, student, teacher); }
+
+    /** tau^2 * mean KL(teacher || student) with the teacher given as top-k ids, log-probabilities and leftover mass per row. */
+    public Var topKKl(Var student, int[] ids, float[] teacherLogP, float[] rest, int topK, float temperature) {
+        return LossOps.topKKl(this, student, ids, teacherLogP, rest, topK, temperature);
+    }
 }

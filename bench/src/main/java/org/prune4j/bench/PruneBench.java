@@ -122,6 +122,10 @@ public final class PruneBench {
             stopAndSample();
         }
 
+        long peakRss() { return peakRss; }
+
+        long peakAnon() { return peakAnon; }
+
         /** Stops the thread and takes a last sample; idempotent. */
         void stopAndSample() {
             stop = true;

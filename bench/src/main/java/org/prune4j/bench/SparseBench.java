@@ -17,7 +17,8 @@ import org.prune4j.tensor.gemm.Matmul;
  * on the compressed one alternate, round after round, for decode (one token: GEMV) and prefill ({@code m} tokens:
  * GEMM). Each round times a block of calls of each; a speedup is the median of the per-round ratios, so load from
  * other processes hits both sides alike. GB/s counts the bytes each kernel must read: n·k·size dense, values plus mask
- * compressed ({@link NMWeight#bytes}).
+ * compressed ({@link NMWeight#bytes}). The calling thread's CPU-time ratios are reported beside the wall-time ones: with
+ * one thread on a loaded machine they leave out the waiting for a core.
  */
 public final class SparseBench {
     private SparseBench() {}
@@ -25,7 +26,7 @@ public final class SparseBench {
     /** Medians: decode ms and GB/s of each, their speedup; prefill ms of each and their speedup. */
     public record Result(String kernels, NM nm, int n, int k, int m, DType dtype, long denseBytes, long nmBytes,
                          double denseMs, double nmMs, double denseGbps, double nmGbps, double speedup,
-                         double densePrefillMs, double nmPrefillMs, double prefillSpeedup, int rounds) {}
+                         double densePrefillMs, double nmPrefillMs, double prefillSpeedup, double cpuSpeedup, double cpuPrefillSpeedup, int rounds) {}
 
     /** Runs {@code rounds} alternating rounds after a warm-up of both kernels by {@code timing}. */
     public static Result run(Kernels kernels, NM nm, int n, int k, int m, DType dtype, Timing timing, int rounds) {
@@ -41,24 +42,27 @@ public final class SparseBench {
         for (Runnable r : new Runnable[] {dDec, sDec, dPre, sPre}) timing.measure(r); // warm-up (and JIT) for each path
         int decReps = reps(dDec, 0.05), preReps = reps(dPre, 0.1);
         double[] dd = new double[rounds], sd = new double[rounds], dp = new double[rounds], sp = new double[rounds];
-        double[] decRatio = new double[rounds], preRatio = new double[rounds];
+        double[] decRatio = new double[rounds], preRatio = new double[rounds], decCpu = new double[rounds], preCpu = new double[rounds];
+        double[] cpu = new double[4];
         for (int i = 0; i < rounds; i++) {
-            dd[i] = time(dDec, decReps);
-            sd[i] = time(sDec, decReps);
-            dp[i] = time(dPre, preReps);
-            sp[i] = time(sPre, preReps);
+            dd[i] = time(dDec, decReps, cpu, 0);
+            sd[i] = time(sDec, decReps, cpu, 1);
+            dp[i] = time(dPre, preReps, cpu, 2);
+            sp[i] = time(sPre, preReps, cpu, 3);
             decRatio[i] = dd[i] / sd[i];
             preRatio[i] = dp[i] / sp[i];
+            decCpu[i] = cpu[0] / cpu[1];
+            preCpu[i] = cpu[2] / cpu[3];
         }
         double denseS = median(dd), nmS = median(sd);
         long denseBytes = (long) n * k * dtype.size;
         return new Result(kernels.name(), nm, n, k, m, dtype, denseBytes, w.bytes(), denseS * 1e3, nmS * 1e3,
                 denseBytes / denseS / 1e9, w.bytes() / nmS / 1e9, median(decRatio),
-                median(dp) * 1e3, median(sp) * 1e3, median(preRatio), rounds);
+                median(dp) * 1e3, median(sp) * 1e3, median(preRatio), median(decCpu), median(preCpu), rounds);
     }
 
     /** Zeroes N random inputs of every full group of M in each row (a copy). */
-    static Tensor prune(Tensor w, NM nm, SplittableRandom r) {
+    public static Tensor prune(Tensor w, NM nm, SplittableRandom r) {
         int rows = w.size(0), cols = w.size(1), m = nm.m();
         float[] v = w.toFloatArray();
         int[] perm = new int[m];
@@ -77,16 +81,24 @@ public final class SparseBench {
 
     /** Calls per timed block so that a block lasts about {@code seconds}. */
     private static int reps(Runnable body, double seconds) {
-        double one = time(body, 3) / 3;
+        double one = time(body, 3, new double[1], 0);
         return (int) Math.max(1, Math.min(10_000, seconds / Math.max(one, 1e-7)));
     }
 
-    /** Mean seconds per call over {@code reps} calls. */
-    private static double time(Runnable body, int reps) {
-        long t0 = System.nanoTime();
+    /**
+     * Mean wall seconds per call over {@code reps} calls; the calling thread's CPU seconds per call go to cpu[slot]. With
+     * one thread the caller does all the work, so on a machine loaded by other processes the CPU time counts only the
+     * time the kernel ran, not the time it waited for a core.
+     */
+    private static double time(Runnable body, int reps, double[] cpu, int slot) {
+        long c0 = THREADS.getCurrentThreadCpuTime(), t0 = System.nanoTime();
         for (int i = 0; i < reps; i++) body.run();
-        return (System.nanoTime() - t0) / 1e9 / reps;
+        long t1 = System.nanoTime(), c1 = THREADS.getCurrentThreadCpuTime();
+        cpu[slot] = (c1 - c0) / 1e9 / reps;
+        return (t1 - t0) / 1e9 / reps;
     }
+
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
 
     private static double median(double[] v) {
         double[] s = v.clone();

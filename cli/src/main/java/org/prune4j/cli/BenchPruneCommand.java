@@ -56,6 +56,10 @@ public final class BenchPruneCommand implements Callable<Integer> {
     Path dir;
     @Option(names = "--keep", description = "Keep the synthetic model and the pruned output.")
     boolean keep;
+    @Option(names = "--structured", description = "Structured pruning instead (--method minitron, magnitude, random, wanda): scoring and removal timed apart.")
+    boolean structured;
+    @Option(names = "--target", paramLabel = "KEY=VALUE", description = "With --structured: targets (default: half the heads and half the MLP).")
+    java.util.List<String> targets = new java.util.ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
@@ -75,9 +79,10 @@ public final class BenchPruneCommand implements Callable<Integer> {
         } catch (PruningException e) {
             throw new UsageException(cl, e.getMessage());
         }
-        if (!Methods.NAMES.contains(method)) throw new UsageException(cl, "bench prune: --method must be one of " + Methods.NAMES);
         Path where = dir != null ? dir : Path.of(System.getProperty("java.io.tmpdir"));
         if (!Files.isDirectory(where)) throw new java.nio.file.NoSuchFileException(where + " (--dir must be an existing folder)");
+        if (structured) return structured(where, dt);
+        if (!Methods.NAMES.contains(method)) throw new UsageException(cl, "bench prune: --method must be one of " + Methods.NAMES);
         Kernels k = device.kernels();
         int threads = k.parallelism();
         LinearPruner pruner = Methods.create(method, false, k, threads);
@@ -106,6 +111,34 @@ public final class BenchPruneCommand implements Callable<Integer> {
         json.put("peak_heap_used_bytes", r.peakHeapUsed());
         json.put("write_seconds", r.writeSeconds());
         common.emit(PruneBench.report(r), json);
+        return 0;
+    }
+
+    private int structured(Path where, DType dt) throws Exception {
+        ModelConfig cfg = PruneBench.config(hidden, layers, vocab);
+        java.util.List<String> t = targets.isEmpty()
+                ? java.util.List.of("num_attention_heads=" + cfg.numHeads(0) / 2, "intermediate_size=" + cfg.intermediateSize(0) / 2) : targets;
+        org.prune4j.bench.StructuredPruneBench.Result r = org.prune4j.bench.StructuredPruneBench.run(where, cfg, dt, method, t, samples, seqLen,
+                device.kernels(), keep, common.log());
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("method", r.method());
+        json.put("targets", r.targets());
+        json.put("hidden", hidden);
+        json.put("layers", layers);
+        json.put("dtype", r.dtype().name());
+        json.put("params_before", r.paramsBefore());
+        json.put("params_after", r.paramsAfter());
+        json.put("file_bytes", r.fileBytes());
+        json.put("max_heap_bytes", r.maxHeap());
+        json.put("calibration_tokens", r.calibTokens());
+        json.put("score_seconds", r.scoreSeconds());
+        json.put("score_peak_rss_bytes", r.scorePeakRss());
+        json.put("score_peak_rss_anon_bytes", r.scorePeakAnon());
+        json.put("write_seconds", r.writeSeconds());
+        json.put("write_peak_rss_bytes", r.writePeakRss());
+        json.put("write_peak_rss_anon_bytes", r.writePeakAnon());
+        if (r.kept() != null) json.put("kept", r.kept().toString());
+        common.emit(org.prune4j.bench.StructuredPruneBench.report(r), json);
         return 0;
     }
 }

@@ -62,9 +62,9 @@ public final class BenchSparse implements Callable<Integer> {
         SparseBench.Result r = SparseBench.run(kernels, pattern, n, k, m, dt, timing.timing(spec), rounds);
         String text = String.format(Locale.ROOT,
                 "sparse %s n=%d k=%d %s: decode dense %.3f ms (%.1f GB/s) vs N:M %.3f ms (%.1f GB/s of %.4f x the bytes): %.2fx; "
-                        + "prefill m=%d dense %.2f ms vs N:M %.2f ms: %.2fx (%s, medians of %d alternating rounds)",
+                        + "prefill m=%d dense %.2f ms vs N:M %.2f ms: %.2fx; calling-thread CPU ratios %.2fx, %.2fx (%s, medians of %d alternating rounds)",
                 r.nm(), r.n(), r.k(), dt.name().toLowerCase(Locale.ROOT), r.denseMs(), r.denseGbps(), r.nmMs(), r.nmGbps(),
-                (double) r.nmBytes() / r.denseBytes(), r.speedup(), r.m(), r.densePrefillMs(), r.nmPrefillMs(), r.prefillSpeedup(), r.kernels(), r.rounds());
+                (double) r.nmBytes() / r.denseBytes(), r.speedup(), r.m(), r.densePrefillMs(), r.nmPrefillMs(), r.prefillSpeedup(), r.cpuSpeedup(), r.cpuPrefillSpeedup(), r.kernels(), r.rounds());
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("dense_gbps", BenchGemm.round(r.denseGbps()));
         o.put("nm_gbps", BenchGemm.round(r.nmGbps()));
@@ -76,6 +76,8 @@ public final class BenchSparse implements Callable<Integer> {
         o.put("prefill_dense_ms", BenchGemm.round(r.densePrefillMs()));
         o.put("prefill_nm_ms", BenchGemm.round(r.nmPrefillMs()));
         o.put("prefill_speedup", BenchGemm.round(r.prefillSpeedup()));
+        o.put("cpu_speedup", BenchGemm.round(r.cpuSpeedup()));
+        o.put("cpu_prefill_speedup", BenchGemm.round(r.cpuPrefillSpeedup()));
         o.put("nm", r.nm().label());
         o.put("n", r.n());
         o.put("k", r.k());

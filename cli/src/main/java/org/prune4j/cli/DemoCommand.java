@@ -117,16 +117,7 @@ public final class DemoCommand implements Callable<Integer> {
         double seconds = (System.nanoTime() - t0) / 1e9;
         text.append(String.format(Locale.ROOT, "%ntotal %.1f s on %s%s", seconds, k.name(), real ? "" : "; perplexity on held-out stories from the same grammar"));
         List<Object> out = new ArrayList<>();
-        for (Comparison.Row r : rows) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("method", r.method());
-            m.put("target", r.target());
-            m.put("sparsity", r.sparsity());
-            m.put("ppl", r.ppl());
-            m.put("nll", r.nll());
-            m.put("seconds", r.seconds());
-            out.add(m);
-        }
+        for (Comparison.Row r : rows) out.add(org.prune4j.cli.report.SweepReport.rowJson(r));
         json.put("rows", out);
         json.put("seconds", seconds);
         common.emit(text.toString(), json);

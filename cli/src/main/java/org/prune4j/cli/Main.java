@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
  * and the problem; the stack trace only with --debug), 2 usage error.
  */
 @Command(name = "prune4j", mixinStandardHelpOptions = true, version = "prune4j 0.1.0",
-        description = "Prune and evaluate Llama-family language models in pure Java.",
+        description = "Prune, evaluate and export (GGUF) Llama-family language models in pure Java.",
         subcommands = {
                 CommandLine.HelpCommand.class,
                 BenchCommand.class,
@@ -20,7 +20,10 @@ import picocli.CommandLine.Command;
                 ScoresCommand.class,
                 DemoCommand.class,
                 TrainCommand.class,
+                DistillCommand.class,
                 DevicesCommand.class,
+                ExportCommand.class,
+                SweepCommand.class,
         })
 public final class Main implements Runnable {
 

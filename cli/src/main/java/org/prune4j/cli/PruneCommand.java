@@ -1,5 +1,7 @@
 package org.prune4j.cli;
 
+import org.prune4j.cli.report.PruneReport;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +17,6 @@ import org.prune4j.io.tokenizer.Tokenizer;
 import org.prune4j.io.tokenizer.Tokenizers;
 import org.prune4j.pruning.CheckpointPruner;
 import org.prune4j.pruning.LinearPruner;
-import org.prune4j.pruning.LinearReport;
 import org.prune4j.pruning.Methods;
 import org.prune4j.pruning.PruningException;
 import org.prune4j.pruning.SequentialPruner;
@@ -74,6 +75,10 @@ public final class PruneCommand implements Callable<Integer> {
             + " Default: ${DEFAULT-VALUE}.")
     String nmTail;
 
+    @Option(names = "--save-format", defaultValue = "dense", description = "dense (zeros stored, every tool reads it) or compressed-tensors"
+            + " (the sparse-24-bitmask layout of llm-compressor and vLLM, with its sparsity_config in config.json; --nm 2:4 only). Default: ${DEFAULT-VALUE}.")
+    String saveFormat;
+
     @Option(names = "--per-row", description = "Magnitude: compare weights within each output row instead of the whole matrix.")
     boolean perRow;
 
@@ -113,6 +118,9 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Replace the output folder if it exists.")
     boolean force;
 
+    @Option(names = "--report", paramLabel = "DIR", description = "Also write report.html (plots, offline), report.json and a CSV per table into DIR.")
+    Path reportDir;
+
     @Override
     public Integer call() throws Exception {
         if (structured.active()) return StructuredPruneRun.run(this, structured);
@@ -132,6 +140,14 @@ public final class PruneCommand implements Callable<Integer> {
             throw usage(e.getMessage());
         }
         SparsityPlan plan = ratios != null ? SparsityPlan.read(ratios, fallback) : SparsityPlan.uniform(fallback);
+        CheckpointPruner.SaveFormat format = switch (saveFormat) {
+            case "dense" -> CheckpointPruner.SaveFormat.DENSE;
+            case "compressed-tensors" -> CheckpointPruner.SaveFormat.COMPRESSED_TENSORS;
+            default -> throw usage("--save-format must be dense or compressed-tensors, got '" + saveFormat + "'");
+        };
+        if (format == CheckpointPruner.SaveFormat.COMPRESSED_TENSORS
+                && !(fallback instanceof Sparsity.Groups g && g.nm().equals(new org.prune4j.tensor.NM(2, 4)) && !g.denseTail() && ratios == null))
+            throw usage("--save-format compressed-tensors stores 2:4 weights (its sparse-24-bitmask format): use it with --nm 2:4 and no --nm-tail dense");
 
         Kernels k = device.kernels();
         int threads = k.parallelism();
@@ -155,7 +171,7 @@ public final class PruneCommand implements Callable<Integer> {
             long modelParams = 0;
             for (var info : st.infos()) modelParams += info.numel();
             CheckpointPruner.Output o = CheckpointPruner.run(model, cfg, st, windows, new SequentialPruner.Options(pruner, plan, k, microBatch, common.log()),
-                    out, force, Map.of("pruned_by", "prune4j", "method", method, "target", plan.describe()));
+                    out, force, Map.of("pruned_by", "prune4j", "method", method, "target", plan.describe()), format);
             report(o.result(), plan, modelParams, o.files());
         }
         return 0;
@@ -182,50 +198,13 @@ public final class PruneCommand implements Callable<Integer> {
         return new UsageException(spec.commandLine(), msg);
     }
 
-    private void report(SequentialPruner.Result r, SparsityPlan plan, long modelParams, List<String> files) {
-        long rss = PeakMemory.peakRssBytes(), heap = PeakMemory.peakHeapBytes();
-        StringBuilder text = new StringBuilder();
-        Map<Integer, List<LinearReport>> byLayer = new LinkedHashMap<>();
-        for (LinearReport lr : r.linears()) byLayer.computeIfAbsent(lr.id().layer(), l -> new ArrayList<>()).add(lr);
-        byLayer.forEach((l, rs) -> {
-            long z = 0, p = 0;
-            StringBuilder per = new StringBuilder();
-            for (LinearReport lr : rs) {
-                z += lr.zeros();
-                p += lr.params();
-                per.append(String.format(Locale.ROOT, " %s %.2f%%", lr.id().linear().shortName(), 100 * lr.sparsity()));
-            }
-            text.append(String.format(Locale.ROOT, "layer %2d: %6.2f%% |%s%n", l, 100.0 * z / p, per));
-        });
-        text.append(String.format(Locale.ROOT, "total: %.2f%% of %,d linear weights are zero (%.2f%% of all %,d parameters); target %s%n",
-                100 * r.sparsity(), r.params(), 100.0 * r.zeros() / Math.max(1, modelParams), modelParams, plan.describe()));
-        text.append(String.format(Locale.ROOT, "time %.2f s, peak RSS %s, peak heap %s%n", r.seconds(), PeakMemory.format(rss), PeakMemory.format(heap)));
-        text.append("wrote ").append(out).append(" (").append(String.join(", ", files)).append(")");
-
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("method", method);
-        json.put("target", plan.describe());
-        json.put("sparsity", r.sparsity());
-        json.put("zeros", r.zeros());
-        json.put("params", r.params());
-        json.put("model_params", modelParams);
-        json.put("seconds", r.seconds());
-        json.put("calibration_tokens", r.calibrationTokens());
-        json.put("peak_rss_bytes", rss);
-        json.put("peak_heap_bytes", heap);
-        json.put("out", out.toString());
-        List<Object> layers = new ArrayList<>();
-        for (LinearReport lr : r.linears()) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("name", lr.name());
-            m.put("shape", List.of((long) lr.rows(), (long) lr.cols()));
-            m.put("target", lr.target());
-            m.put("zeros", lr.zeros());
-            m.put("sparsity", lr.sparsity());
-            if (method.equals("sparsegpt")) m.put("obs_error", lr.loss());
-            layers.add(m);
+    private void report(SequentialPruner.Result r, SparsityPlan plan, long modelParams, List<String> files) throws IOException {
+        PruneReport rep = PruneReport.of(method, plan.describe(), model.toString(), out.toString(), r, modelParams,
+                PeakMemory.peakRssBytes(), PeakMemory.peakHeapBytes(), files);
+        if (reportDir != null) {
+            rep.page().write(reportDir, rep.json());
+            common.log().println("prune4j prune: report in " + reportDir.resolve("report.html"));
         }
-        json.put("layers", layers);
-        common.emit(text.toString(), json);
+        common.emit(rep.text(), rep.json());
     }
 }

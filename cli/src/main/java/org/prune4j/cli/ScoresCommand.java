@@ -84,6 +84,12 @@ public final class ScoresCommand implements Callable<Integer> {
     @Option(names = "--criterion-option", description = "KEY=VALUE passed to every criterion (e.g. taylor=mix, agg-seq=l2).")
     Map<String, String> criterionOptions = new LinkedHashMap<>();
 
+    @Option(names = "--taylor", paramLabel = "VARIANT", description = "taylor's default variant: first, vectorize, second or mix (as in prune).")
+    String taylor;
+
+    @Option(names = "--group-agg", paramLabel = "AGG", description = "taylor's default aggregation: sum, mean, max, prod or first (as in prune).")
+    String groupAgg;
+
     @Option(names = "--bootstrap", defaultValue = "20", description = "Bootstrap resamples of the calibration windows; 0: none (default: ${DEFAULT-VALUE}).")
     int resamples;
 
@@ -187,6 +193,8 @@ public final class ScoresCommand implements Callable<Integer> {
 
     private ScoringInput input(LlamaModel m, int[][] windows, Method me, java.io.PrintStream log) {
         Map<String, String> o = new LinkedHashMap<>(criterionOptions);
+        if (taylor != null) o.putIfAbsent("taylor", taylor);
+        if (groupAgg != null) o.putIfAbsent("group-agg", groupAgg);
         o.putAll(me.options());
         return new ScoringInput(m, windows, batch, null, null, seed, o, log);
     }

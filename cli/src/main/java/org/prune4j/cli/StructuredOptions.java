@@ -49,6 +49,17 @@ public final class StructuredOptions {
     @Option(names = "--criterion-option", paramLabel = "KEY=VALUE", description = "Structured: an option of the criterion (e.g. taylor's variant).")
     List<String> criterionOptions = new ArrayList<>();
 
+    @Option(names = "--taylor", paramLabel = "VARIANT", description = "taylor (LLM-Pruner): salience per weight: first (sum of |g*w|; default),"
+            + " vectorize (|sum of g*w| per row/column), second (w*F*w, F the per-window empirical Fisher), mix (g*w - w*F*w/2).")
+    String taylor;
+
+    @Option(names = "--group-agg", paramLabel = "AGG", description = "taylor: how the matrices of a unit combine: sum (default), mean, max, prod or first.")
+    String groupAgg;
+
+    @Option(names = "--iterative", paramLabel = "STEPS", description = "michel: remove heads in STEPS steps, re-scoring the survivors (removed heads"
+            + " masked to zero) between steps, as Michel et al. do.")
+    Integer iterative;
+
     @Option(names = "--fdr", paramLabel = "Q", description = {"Structured, --method scop, in place of --target: keep per layer the units whose knockoff",
             "statistic passes the knockoff+ threshold at false-discovery rate Q in (0, 1); shapes follow from the data."})
     Double fdr;

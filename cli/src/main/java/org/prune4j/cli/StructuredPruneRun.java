@@ -46,6 +46,15 @@ final class StructuredPruneRun {
                 if (eq <= 0) throw new StructuredException("--criterion-option " + kv + ": expected KEY=VALUE");
                 copts.put(kv.substring(0, eq), kv.substring(eq + 1));
             }
+            if (s.taylor != null) copts.put("taylor", org.prune4j.pruning.structured.gradient.Taylor.Variant.parse(s.taylor).name().toLowerCase(java.util.Locale.ROOT));
+            if (s.groupAgg != null) copts.put("group-agg", org.prune4j.pruning.structured.gradient.Taylor.GroupAgg.parse(s.groupAgg).name().toLowerCase(java.util.Locale.ROOT));
+            if ((s.taylor != null || s.groupAgg != null) && !"taylor".equals(c.method)) throw new StructuredException("--taylor and --group-agg are options of --method taylor");
+            if (s.iterative != null) {
+                if (!"michel".equals(c.method)) throw new StructuredException("--iterative is an option of --method michel");
+                if (s.iterative < 1) throw new StructuredException("--iterative must be at least 1 step, got " + s.iterative);
+                if (!targets.has(Targets.HEADS)) throw new StructuredException("--iterative removes heads: give --target num_attention_heads=N");
+                copts.put("iterative", String.valueOf(s.iterative));
+            }
             scopOptions(c, s, copts);
         } catch (org.prune4j.pruning.PruningException e) { // StructuredException is one
             throw c.usage(e.getMessage());

@@ -153,24 +153,7 @@ public final class TrainCommand implements Callable<Integer> {
         AtomicFiles.buildFolder(out, force, dir -> {
             cfg.write(dir.resolve(ModelConfig.FILE));
             SafeTensorsWriter.write(dir.resolve("model.safetensors"), model.namedTensors(), Map.of());
-            copyTokenizer(dir);
+            TokenizerFiles.copy(tokenizer, dir);
         });
-    }
-
-    private void copyTokenizer(Path dir) throws IOException {
-        if (Files.isDirectory(tokenizer)) {
-            boolean any = false;
-            for (String f : new String[] {"tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json"}) {
-                Path p = tokenizer.resolve(f);
-                if (Files.isRegularFile(p)) {
-                    Files.write(dir.resolve(f), Files.readAllBytes(p)); // a plain writable copy, whatever the source's mode
-                    any |= f.startsWith("tokenizer.");
-                }
-            }
-            if (!any) throw new IOException(tokenizer + ": no tokenizer.json or tokenizer.model to copy");
-        } else {
-            boolean json = tokenizer.getFileName().toString().endsWith(".json") || Files.readString(tokenizer.toAbsolutePath(), java.nio.charset.StandardCharsets.ISO_8859_1).stripLeading().startsWith("{");
-            Files.write(dir.resolve(json ? "tokenizer.json" : "tokenizer.model"), Files.readAllBytes(tokenizer));
-        }
     }
 }

@@ -46,12 +46,17 @@ public final class KdObjective implements Objective {
 
     /**
      * A distillation objective; vocabularies must match and every mapped layer must exist (else an
-     * {@link IllegalArgumentException} saying which). {@code seed} initialises projections.
+     * {@link IllegalArgumentException} saying which). {@code seed} initialises projections. The teacher may be null
+     * for hard-label CE without a hidden loss (CE fine-tuning through the same loop).
      */
     public KdObjective(LlamaModel teacher, LlamaModel student, Config cfg, long seed) {
         this.teacher = teacher;
         this.student = student;
         this.cfg = cfg;
+        if (teacher == null) {
+            if (cfg.loss() != LogitLoss.CE || cfg.hidden() != HiddenLoss.NONE) throw new IllegalArgumentException("this objective needs a teacher");
+            return;
+        }
         int vt = teacher.config().vocabSize(), vs = student.config().vocabSize();
         if (vt != vs) throw new IllegalArgumentException("teacher and student vocabularies differ: " + vt + " vs " + vs + " tokens; logit distillation needs the same vocabulary");
         if (cfg.hidden() != HiddenLoss.NONE) {
@@ -70,6 +75,26 @@ public final class KdObjective implements Objective {
 
     public Config config() { return cfg; }
 
+    private TeacherCache cache;
+    private int streamWindows;
+    private long microBatch;
+
+    /**
+     * Reads the teacher from {@code c} (forward KL only, no hidden loss) instead of running it; {@code streamWindows}
+     * is the data's window count (FIRST sampling wraps around it).
+     */
+    public KdObjective withCache(TeacherCache c, int streamWindows) {
+        if (cfg.loss() != LogitLoss.KL || cfg.hidden() != HiddenLoss.NONE)
+            throw new IllegalArgumentException("--teacher-cache serves forward KL without a hidden loss");
+        if (c.temperature() != cfg.temperature()) throw new IllegalArgumentException("the teacher cache was built at temperature " + c.temperature() + ", the run uses " + cfg.temperature());
+        this.cache = c;
+        this.streamWindows = streamWindows;
+        return this;
+    }
+
+    /** Which micro-batch runs next (the cache's windows). */
+    public void microBatch(long m) { microBatch = m; }
+
     @Override
     public Map<String, Var> extraParameters() {
         Map<String, Var> m = new LinkedHashMap<>();
@@ -83,9 +108,9 @@ public final class KdObjective implements Objective {
         boolean hidden = cfg.hidden() != HiddenLoss.NONE && cfg.hiddenWeight() > 0;
 
         // teacher: inference path, once per batch; hidden states of mapped layers copied as they pass
-        Tensor[] teacherStates = new Tensor[teacher.numLayers()];
+        Tensor[] teacherStates = new Tensor[teacher == null ? 0 : teacher.numLayers()];
         Tensor tLogits = null;
-        if (cfg.loss() != LogitLoss.CE || hidden) {
+        if ((cfg.loss() != LogitLoss.CE && cache == null) || hidden) {
             Observer keep = !hidden ? Observer.NONE : new Observer() {
                 @Override public void layerOutput(int layer, Tensor h) { teacherStates[layer] = h.copy(); }
             };
@@ -110,7 +135,13 @@ public final class KdObjective implements Objective {
             total = NextToken.crossEntropy(tape, logits, batch);
             parts.put("ce", (double) total.value().item());
         } else {
-            Var kd = cfg.loss() == LogitLoss.KL ? tape.klDivergence(logits, tLogits, cfg.temperature()) : tape.reverseKl(logits, tLogits, cfg.temperature());
+            Var kd;
+            if (cache != null) {                                                       // FIRST sampling: windows [mB, (m+1)B)
+                TeacherCache.Rows r = cache.rows(microBatch * b, b, streamWindows);
+                kd = tape.topKKl(logits, r.ids(), r.logp(), r.rest(), cache.k(), cfg.temperature());
+            } else {
+                kd = cfg.loss() == LogitLoss.KL ? tape.klDivergence(logits, tLogits, cfg.temperature()) : tape.reverseKl(logits, tLogits, cfg.temperature());
+            }
             parts.put("kd", (double) kd.value().item());
             if (cfg.alpha() < 1) {
                 Var ce = NextToken.crossEntropy(tape, logits, batch);

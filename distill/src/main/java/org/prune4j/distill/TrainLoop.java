@@ -110,6 +110,14 @@ public final class TrainLoop {
         return new TrainLoop(model.parameters(), new LmObjective(model), data, s, null, model.kernels(), "train " + model.config());
     }
 
+    private java.util.function.LongConsumer onMicroBatch = m -> {};
+
+    /** Called with each micro-batch's index before its forward (LoRA dropout seeds). */
+    public TrainLoop onMicroBatch(java.util.function.LongConsumer c) {
+        this.onMicroBatch = c;
+        return this;
+    }
+
     /** Steps done so far. */
     public int stepsDone() { return step; }
 
@@ -144,6 +152,7 @@ public final class TrainLoop {
         Tensor seed = Tensor.scalar(1f / accum);
         for (int micro = 0; micro < accum; micro++) {
             long m = (long) step * accum + micro;
+            onMicroBatch.accept(m);
             Tape tape = new Tape(k);
             Objective.Loss l = objective.loss(tape, data.get(m));
             double v = l.total().value().item();
@@ -195,10 +204,14 @@ public final class TrainLoop {
 
     /** SHA-256 over the recipe, the data fingerprint and the initial parameter values, first 16 hex digits. */
     private static String runId(String recipe, Batches data, Map<String, Var> params) {
+        return fingerprint(recipe + " " + data.fingerprint(), params);
+    }
+
+    /** SHA-256 over {@code text} and the names and values of {@code params}, first 16 hex digits (identifies frozen bases too). */
+    public static String fingerprint(String text, Map<String, Var> params) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
-            md.update(recipe.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            md.update(Long.toString(data.fingerprint()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            md.update(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
             java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(1 << 16);
             for (Map.Entry<String, Var> e : params.entrySet()) {
                 md.update(e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8));

@@ -9,7 +9,9 @@ import java.util.Map;
 import org.prune4j.io.AtomicFiles;
 import org.prune4j.io.config.ModelConfig;
 import org.prune4j.io.safetensors.SafeTensors;
+import org.prune4j.io.json.Json;
 import org.prune4j.io.safetensors.SafeTensorsWriter;
+import org.prune4j.io.safetensors.Sparse24Bitmask;
 import org.prune4j.tensor.DType;
 import org.prune4j.tensor.Tensor;
 
@@ -38,6 +40,15 @@ public final class CheckpointPruner {
      */
     public static Output run(Path model, ModelConfig cfg, SafeTensors st, int[][] calibration, SequentialPruner.Options options,
                              Path out, boolean replace, Map<String, String> metadata) throws IOException {
+        return run(model, cfg, st, calibration, options, out, replace, metadata, SaveFormat.DENSE);
+    }
+
+    /** How the pruned linear weights are stored: dense (zeros kept), or compressed-tensors' sparse-24-bitmask (2:4 only). */
+    public enum SaveFormat { DENSE, COMPRESSED_TENSORS }
+
+    /** As {@link #run(Path, ModelConfig, SafeTensors, int[][], SequentialPruner.Options, Path, boolean, Map)}, saving in {@code format}. */
+    public static Output run(Path model, ModelConfig cfg, SafeTensors st, int[][] calibration, SequentialPruner.Options options,
+                             Path out, boolean replace, Map<String, String> metadata, SaveFormat format) throws IOException {
         SequentialPruner.Result[] result = new SequentialPruner.Result[1];
         List<String> files = new ArrayList<>();
         AtomicFiles.buildFolder(out, replace, tmp -> {
@@ -45,9 +56,15 @@ public final class CheckpointPruner {
             files.add(ModelConfig.FILE);
             try (SafeTensorsWriter w = SafeTensorsWriter.sharded(tmp, SHARD_BYTES)) {
                 if (metadata != null) w.metadata(metadata);
-                result[0] = SequentialPruner.run(cfg, TensorSource.of(st), calibration, options, sink(w));
+                TensorSink sink = format == SaveFormat.DENSE ? sink(w) : sparse24Sink(w, linearWeightNames(cfg));
+                result[0] = SequentialPruner.run(cfg, TensorSource.of(st), calibration, options, sink);
                 w.commit();
                 for (Path p : w.files()) files.add(p.getFileName().toString());
+            }
+            if (format == SaveFormat.COMPRESSED_TENSORS) {
+                long params = 0;
+                for (String n : st.names()) params += st.info(n).numel();
+                addQuantizationConfig(tmp.resolve(ModelConfig.FILE), 100.0 * result[0].zeros() / Math.max(1, params));
             }
             for (String f : TOKENIZER_FILES)
                 if (Files.isRegularFile(model.resolve(f))) {
@@ -61,6 +78,36 @@ public final class CheckpointPruner {
     /** Copies the bytes only (not a read-only source's permissions). */
     static void copy(Path from, Path to) throws IOException {
         Files.write(to, Files.readAllBytes(from));
+    }
+
+    /** The decoder layers' linear weights, the tensors a sparse-24-bitmask checkpoint stores compressed. */
+    static java.util.Set<String> linearWeightNames(ModelConfig cfg) {
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (int l = 0; l < cfg.numLayers(); l++)
+            for (org.prune4j.transformer.Linear lin : org.prune4j.transformer.Linear.values()) names.add(lin.weightName(l));
+        return names;
+    }
+
+    /** The streaming writer as a sink that stores {@code compressed} weights as sparse-24-bitmask triples, the rest as they are. */
+    static TensorSink sparse24Sink(SafeTensorsWriter w, java.util.Set<String> compressed) {
+        return new TensorSink() {
+            @Override public void declare(String name, DType dtype, int[] shape) {
+                if (compressed.contains(name)) Sparse24Bitmask.declare(w, name, dtype, shape[0], shape[1]);
+                else w.declare(name, dtype, shape);
+            }
+
+            @Override public void write(String name, Tensor t) throws IOException {
+                if (compressed.contains(name)) Sparse24Bitmask.write(w, name, t);
+                else w.write(name, t);
+            }
+        };
+    }
+
+    /** Adds compressed-tensors' quantization_config to the copied config.json (other keys unchanged). */
+    static void addQuantizationConfig(Path configFile, double globalSparsityPercent) throws IOException {
+        Map<String, Object> raw = Json.parseObject(Files.readString(configFile), true);
+        raw.put("quantization_config", Sparse24Bitmask.quantizationConfig(globalSparsityPercent));
+        Files.writeString(configFile, Json.writePretty(raw, 2) + "\n");
     }
 
     /** The streaming writer as a pruning sink. */

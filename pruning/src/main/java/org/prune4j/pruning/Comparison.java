@@ -40,20 +40,31 @@ public final class Comparison {
     public static List<Row> run(ModelConfig cfg, TensorSource src, int[][] calib, int[][] eval, List<Trial> trials,
                                 Kernels k, int threads, int evalBatch, PrintStream log) throws IOException {
         List<Row> rows = new ArrayList<>();
+        rows.add(dense(cfg, src, eval, k, evalBatch));
+        if (log != null) log.printf(Locale.ROOT, "dense: ppl %.3f%n", rows.get(0).ppl());
+        for (Trial t : trials) {
+            Row r = trial(cfg, src, calib, eval, t, k, threads, evalBatch);
+            rows.add(r);
+            if (log != null) log.printf(Locale.ROOT, "%s %s: sparsity %.2f%%, ppl %.3f, %.2f s%n", t.method(), r.target(), 100 * r.sparsity(), r.ppl(), r.seconds());
+        }
+        return rows;
+    }
+
+    /** The dense model's row: perplexity on {@code eval} windows. */
+    public static Row dense(ModelConfig cfg, TensorSource src, int[][] eval, Kernels k, int evalBatch) throws IOException {
         TensorSink.InMemory dense = new TensorSink.InMemory();
         for (String n : src.names()) dense.write(n, src.get(n));
         Perplexity.Result base = Perplexity.evaluate(LlamaModel.fromTensors(cfg, dense.tensors(), k), eval, evalBatch, null);
-        rows.add(new Row("dense", "-", 0, base.ppl(), base.nll(), 0));
-        if (log != null) log.printf(Locale.ROOT, "dense: ppl %.3f%n", base.ppl());
-        for (Trial t : trials) {
-            TensorSink.InMemory sink = new TensorSink.InMemory();
-            SequentialPruner.Result r = SequentialPruner.run(cfg, src, calib,
-                    new SequentialPruner.Options(Methods.create(t.method(), false, k, threads), SparsityPlan.uniform(t.target()), k, 0, null), sink);
-            Perplexity.Result p = Perplexity.evaluate(LlamaModel.fromTensors(cfg, sink.tensors(), k), eval, evalBatch, null);
-            rows.add(new Row(t.method(), t.target().label(), r.sparsity(), p.ppl(), p.nll(), r.seconds()));
-            if (log != null) log.printf(Locale.ROOT, "%s %s: sparsity %.2f%%, ppl %.3f, %.2f s%n", t.method(), t.target().label(), 100 * r.sparsity(), p.ppl(), r.seconds());
-        }
-        return rows;
+        return new Row("dense", "-", 0, base.ppl(), base.nll(), 0);
+    }
+
+    /** One trial's row: prune a copy of {@code src} with {@code calib} windows, evaluate on {@code eval} windows. */
+    public static Row trial(ModelConfig cfg, TensorSource src, int[][] calib, int[][] eval, Trial t, Kernels k, int threads, int evalBatch) throws IOException {
+        TensorSink.InMemory sink = new TensorSink.InMemory();
+        SequentialPruner.Result r = SequentialPruner.run(cfg, src, calib,
+                new SequentialPruner.Options(Methods.create(t.method(), false, k, threads), SparsityPlan.uniform(t.target()), k, 0, null), sink);
+        Perplexity.Result p = Perplexity.evaluate(LlamaModel.fromTensors(cfg, sink.tensors(), k), eval, evalBatch, null);
+        return new Row(t.method(), t.target().label(), r.sparsity(), p.ppl(), p.nll(), r.seconds());
     }
 
     /** The rows as an aligned text table, with each perplexity's ratio to the dense one. */

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.prune4j.io.json.Json;
 import org.prune4j.io.json.JsonException;
+import org.prune4j.io.json.JsonFields;
 
 /**
  * The sparsity every linear layer gets: one target for all (the default), or per-decoder-layer ratios from a file
@@ -100,33 +101,28 @@ public final class SparsityPlan {
         }
         if (!(json instanceof Map<?, ?> obj))
             throw new PruningException(file + ": expected a JSON array of ratios or an object with \"layers\"/\"linears\"/\"default\", found " + Json.typeName(json));
-        for (var e : obj.entrySet()) {
-            String key = (String) e.getKey();
-            switch (key) {
-                case "default" -> def = ratio(e.getValue(), src, "\"default\"");
-                case "layers" -> {
-                    if (!(e.getValue() instanceof Map<?, ?> m)) throw new PruningException(file + ": \"layers\" must be an object {\"<index>\": ratio}");
-                    for (var le : m.entrySet()) {
-                        int idx;
-                        try {
-                            idx = Integer.parseInt((String) le.getKey());
-                        } catch (NumberFormatException ex) {
-                            throw new PruningException(file + ": \"layers\" key \"" + le.getKey() + "\" is not a layer index");
-                        }
-                        layers.put(idx, ratio(le.getValue(), src, "layer " + idx));
-                    }
+        @SuppressWarnings("unchecked")
+        JsonFields<PruningException> f = new JsonFields<>((Map<String, Object>) obj, (key, what) -> new PruningException(src + ": \"" + key + "\" " + what));
+        for (Object key : obj.keySet())
+            if (!List.of("default", "layers", "linears").contains(key))
+                throw new PruningException(file + ": unknown key \"" + key + "\" (expected \"default\", \"layers\", \"linears\")");
+        if (f.has("default")) def = ratio(f.map().get("default"), src, "\"default\"");
+        Map<String, Object> byLayer = f.object("layers"), byName = f.object("linears");
+        if (byLayer != null)
+            for (var le : byLayer.entrySet()) {
+                int idx;
+                try {
+                    idx = Integer.parseInt(le.getKey());
+                } catch (NumberFormatException ex) {
+                    throw new PruningException(file + ": \"layers\" key \"" + le.getKey() + "\" is not a layer index");
                 }
-                case "linears" -> {
-                    if (!(e.getValue() instanceof Map<?, ?> m)) throw new PruningException(file + ": \"linears\" must be an object {\"<weight name>\": ratio}");
-                    for (var le : m.entrySet()) {
-                        String n = (String) le.getKey();
-                        if (n.endsWith(".weight")) n = n.substring(0, n.length() - 7);
-                        linears.put(n, ratio(le.getValue(), src, "\"" + le.getKey() + "\""));
-                    }
-                }
-                default -> throw new PruningException(file + ": unknown key \"" + key + "\" (expected \"default\", \"layers\", \"linears\")");
+                layers.put(idx, ratio(le.getValue(), src, "layer " + idx));
             }
-        }
+        if (byName != null)
+            for (var le : byName.entrySet()) {
+                String n = le.getKey().endsWith(".weight") ? le.getKey().substring(0, le.getKey().length() - 7) : le.getKey();
+                linears.put(n, ratio(le.getValue(), src, "\"" + le.getKey() + "\""));
+            }
         return new SparsityPlan(def, layers, linears, src, -1);
     }
 

@@ -70,6 +70,75 @@ public interface Kernels extends AutoCloseable {
      * dQ = dS K, dK = dS^T Q.
      */
     default Tensor[] attentionBackward(Tensor q, Tensor k, Tensor v, Tensor dOut, float scale, boolean causal) {
+        return groupedAttentionBackward(q, k, v, dOut, scale, causal, 0);
+    }
+
+    /**
+     * Causal attention with a sliding window (Mistral's {@code sliding_window}): query t, at absolute position
+     * p = S - T + t, sees keys max(0, p - window + 1) .. p, i.e. itself and the window - 1 before it. Shapes as in
+     * {@link #attention}. This default is the oracle and runs on every backend: when no query's window excludes a key
+     * (window >= S) it is {@link #attention}; otherwise queries go in blocks of {@link #WINDOW_BLOCK}, each against only the
+     * keys its window reaches, through the fused causal kernel where the window does not cut into that slice and a
+     * masked product (scores [B, Hkv, G·block, window + block]) where it does. So memory stays O(block · window).
+     */
+    default Tensor slidingAttention(Tensor q, Tensor k, Tensor v, float scale, int window) {
+        AttentionShape s = AttentionShape.of(q, k, v);
+        if (window < 1) throw new IllegalArgumentException("sliding window must be >= 1, got " + window);
+        int t = s.t(), len = s.s();
+        if (window >= len || t == 0) return attention(q, k, v, scale, true);
+        java.util.List<Tensor> parts = new java.util.ArrayList<>();
+        for (int t0 = 0; t0 < t; t0 += WINDOW_BLOCK) {
+            int tb = Math.min(WINDOW_BLOCK, t - t0);
+            int p0 = len - t + t0, p1 = p0 + tb - 1;             // absolute positions of the block's first and last query
+            int lo = Math.max(0, p0 - window + 1), hi = p1 + 1;  // keys [lo, hi) reach the block
+            Tensor qb = q.narrow(1, t0, tb), kb = k.narrow(1, lo, hi - lo), vb = v.narrow(1, lo, hi - lo);
+            if (p1 - window + 1 <= lo) parts.add(attention(qb, kb, vb, scale, true)); // the window cuts nothing off this slice
+            else parts.add(maskedAttention(qb, kb, vb, scale, windowMask(tb, hi - lo, window)));
+        }
+        return parts.size() == 1 ? parts.get(0) : concat(1, parts.toArray(Tensor[]::new));
+    }
+
+    /** Query rows per block of {@link #slidingAttention}'s default. */
+    int WINDOW_BLOCK = 64;
+
+    /**
+     * Gradients of {@link #slidingAttention}: {dq, dk, dv} as in {@link #attentionBackward}, with the window's mask added
+     * to the causal one. This default composes products (the oracle, and what backends without a fused windowed
+     * backward run); with window >= S it is {@link #attentionBackward}.
+     */
+    default Tensor[] slidingAttentionBackward(Tensor q, Tensor k, Tensor v, Tensor dOut, float scale, int window) {
+        if (window < 1) throw new IllegalArgumentException("sliding window must be >= 1, got " + window);
+        if (window >= k.size(1)) return attentionBackward(q, k, v, dOut, scale, true);
+        return groupedAttentionBackward(q, k, v, dOut, scale, true, window);
+    }
+
+    /**
+     * 1 where query i of T (the last T of S positions) must not see key j: j after it (causal), or, with window > 0,
+     * j at or before its position minus the window. [T, S].
+     */
+    private static Tensor windowMask(int t, int len, int window) {
+        float[] m = new float[Math.multiplyExact(t, len)];
+        for (int i = 0; i < t; i++) {
+            int p = len - t + i;
+            for (int j = 0; j < len; j++) if (j > p || window > 0 && j <= p - window) m[i * len + j] = 1f;
+        }
+        return Tensor.of(m, t, len);
+    }
+
+    /** softmax(q kᵀ scale, masked where mask [T, S] is 1) v, grouped as in {@link #attentionBackward}: [B, T, H, D]. */
+    private Tensor maskedAttention(Tensor q, Tensor k, Tensor v, float scale, Tensor mask) {
+        AttentionShape s = AttentionShape.of(q, k, v);
+        int b = s.b(), t = s.t(), h = s.h(), d = s.d(), len = s.s(), hkv = s.hkv(), g = s.group();
+        Tensor qg = q.permute(0, 2, 1, 3).reshape(b, hkv, g * t, d);                // [B, Hkv, G*T, D]
+        Tensor kh = k.permute(0, 2, 1, 3), vh = v.permute(0, 2, 1, 3);             // [B, Hkv, S, D]
+        Tensor scores = scale(matmul(qg, kh.t()), scale);                           // [B, Hkv, G*T, S]
+        scores = maskedFill(scores, mask.unsqueeze(0).expand(g, t, len).reshape(g * t, len), Float.NEGATIVE_INFINITY);
+        Tensor out = matmul(softmax(scores), vh);                                   // [B, Hkv, G*T, D]
+        return out.view(b, hkv, g, t, d).reshape(b, h, t, d).permute(0, 2, 1, 3).contiguous();
+    }
+
+    /** The composed backward of {@link #attentionBackward} (causal or not) and, with window > 0, of {@link #slidingAttention}. */
+    private Tensor[] groupedAttentionBackward(Tensor q, Tensor k, Tensor v, Tensor dOut, float scale, boolean causal, int window) {
         AttentionShape s = AttentionShape.of(q, k, v);
         Shapes.requireSame("attention backward: gradient of the output vs q", q.shape(), dOut.shape());
         int b = s.b(), t = s.t(), h = s.h(), d = s.d(), len = s.s(), hkv = s.hkv(), g = s.group();
@@ -77,11 +146,8 @@ public interface Kernels extends AutoCloseable {
         Tensor kh = k.permute(0, 2, 1, 3), vh = v.permute(0, 2, 1, 3);             // [B, Hkv, S, D]
         Tensor scores = scale(matmul(qg, kh.t()), scale);                           // [B, Hkv, G*T, S]
         if (causal) {
-            // row g*T + i of the grouped scores is query i: it sees keys up to S - T + i
-            float[] m = new float[Math.multiplyExact(t, len)];
-            for (int i = 0; i < t; i++)
-                for (int j = len - t + i + 1; j < len; j++) m[i * len + j] = 1f;
-            Tensor mask = Tensor.of(m, t, len).unsqueeze(0).expand(g, t, len).reshape(g * t, len);
+            // row g*T + i of the grouped scores is query i: it sees keys up to S - T + i (and, windowed, after S - T + i - window)
+            Tensor mask = windowMask(t, len, window).unsqueeze(0).expand(g, t, len).reshape(g * t, len);
             scores = maskedFill(scores, mask, Float.NEGATIVE_INFINITY);
         }
         Tensor p = softmax(scores);

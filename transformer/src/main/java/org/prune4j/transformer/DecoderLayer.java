@@ -20,9 +20,18 @@ public final class DecoderLayer {
     private final Var inputNorm, postNorm;
     private Var headMask;
     private Intervention intervention = Intervention.NONE;
+    private final int slidingWindow;
 
     DecoderLayer(int index, int hidden, int heads, int kvHeads, int headDim, int intermediate,
                  Map<Linear, Var> weights, Map<Linear, Var> biases, Var inputNorm, Var postNorm) {
+        this(index, hidden, heads, kvHeads, headDim, intermediate, weights, biases, inputNorm, postNorm, 0);
+    }
+
+    /** With {@code slidingWindow} > 0, each query attends to the last that many positions only (Mistral). */
+    DecoderLayer(int index, int hidden, int heads, int kvHeads, int headDim, int intermediate,
+                 Map<Linear, Var> weights, Map<Linear, Var> biases, Var inputNorm, Var postNorm, int slidingWindow) {
+        if (slidingWindow < 0) throw new IllegalArgumentException("layer " + index + ": sliding window must be >= 0 (0: none), got " + slidingWindow);
+        this.slidingWindow = slidingWindow;
         this.index = index;
         this.hidden = hidden;
         this.heads = heads;
@@ -51,6 +60,8 @@ public final class DecoderLayer {
     public int numHeads() { return heads; }
     public int numKvHeads() { return kvHeads; }
     public int headDim() { return headDim; }
+    /** The sliding attention window in positions, 0 when attention is fully causal. */
+    public int slidingWindow() { return slidingWindow; }
     public int intermediateSize() { return intermediate; }
 
     /** [out, in] of a linear layer in this layer's shapes (Hugging Face layout). */
@@ -159,7 +170,9 @@ public final class DecoderLayer {
             k = Var.constant(kv[0]);
             v = Var.constant(kv[1]);
         }
-        Var att = tape.attention(q, k, v, (float) (1.0 / Math.sqrt(headDim)), true);  // [B, T, H, D]
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        Var att = slidingWindow > 0 ? tape.slidingAttention(q, k, v, scale, slidingWindow)  // [B, T, H, D]
+                : tape.attention(q, k, v, scale, true);
         if (headMask != null) att = tape.headMask(att, headMask);
         att = intervention.headOutputs(tape, index, att);
         obs.headOutputs(index, att.value());

@@ -68,8 +68,22 @@ public final class LlamaModel {
         Map<String, int[]> expected = expectedShapes(cfg);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         int threads = k.parallelism();
+        java.util.Set<String> consumed = new java.util.HashSet<>();
+        boolean sparse24 = org.prune4j.io.safetensors.Sparse24Bitmask.declaredIn(cfg.raw());
         for (Map.Entry<String, int[]> e : expected.entrySet()) {
             String name = e.getKey();
+            if (org.prune4j.io.safetensors.Sparse24Bitmask.storedIn(st, name)) {
+                // compressed-tensors' sparse-24-bitmask: .shape, .compressed and .bitmask instead of .weight
+                if (!sparse24)
+                    throw new CheckpointException(st.path() + ": " + name + " is stored compressed (.compressed, .bitmask) but config.json declares no"
+                            + " quantization_config.sparsity_config with format " + org.prune4j.io.safetensors.Sparse24Bitmask.FORMAT);
+                Tensor w = org.prune4j.io.safetensors.Sparse24Bitmask.read(st, name);
+                if (!java.util.Arrays.equals(w.shape(), e.getValue()))
+                    throw new CheckpointException(st.path() + ": tensor " + name + " has shape " + Shapes.str(w.shape()) + " but the config implies " + Shapes.str(e.getValue()));
+                tensors.put(name, w);
+                consumed.addAll(org.prune4j.io.safetensors.Sparse24Bitmask.names(name));
+                continue;
+            }
             if (!st.contains(name))
                 throw new CheckpointException(st.path() + ": missing tensor " + name + " (expected shape " + Shapes.str(e.getValue()) + ")");
             TensorInfo info = st.info(name);
@@ -81,7 +95,7 @@ public final class LlamaModel {
             tensors.put(name, Widen.toHeapF32(st.get(name), threads));
         }
         List<String> ignored = new ArrayList<>();
-        for (String n : st.names()) if (!expected.containsKey(n)) ignored.add(n);
+        for (String n : st.names()) if (!expected.containsKey(n) && !consumed.contains(n)) ignored.add(n);
         return build(cfg, tensors, k, ignored);
     }
 
@@ -175,11 +189,24 @@ public final class LlamaModel {
             String p = "model.layers." + i + ".";
             layers.add(new DecoderLayer(i, cfg.hiddenSize(), cfg.numHeads(i), cfg.numKvHeads(i), cfg.headDim(), cfg.intermediateSize(i), w, b,
                     Var.param(t.get(p + "input_layernorm.weight"), p + "input_layernorm.weight"),
-                    Var.param(t.get(p + "post_attention_layernorm.weight"), p + "post_attention_layernorm.weight")));
+                    Var.param(t.get(p + "post_attention_layernorm.weight"), p + "post_attention_layernorm.weight"), slidingWindow(cfg)));
         }
         Var norm = Var.param(t.get("model.norm.weight"), "model.norm.weight");
         Var head = cfg.tieWordEmbeddings() ? embed : Var.param(t.get("lm_head.weight"), "lm_head.weight");
         return new LlamaModel(cfg, k, embed, layers, norm, head, ignored);
+    }
+
+    /**
+     * The window every layer applies: Mistral's {@code sliding_window} (null: none). Qwen2 windows only the layers from
+     * {@code max_window_layers} on, which ModelConfig does not read yet, so a Qwen2 window is refused rather than misapplied.
+     */
+    static int slidingWindow(ModelConfig cfg) {
+        Integer w = cfg.slidingWindow();
+        if (w == null) return 0;
+        if (!cfg.architecture().equals("MistralForCausalLM"))
+            throw new IllegalArgumentException(cfg.architecture() + " with use_sliding_window is not supported yet (windows on the layers from max_window_layers)");
+        if (w < 1) throw new IllegalArgumentException("config.json: sliding_window must be >= 1, got " + w);
+        return w;
     }
 
     // ------------------------------------------------------------------ structure

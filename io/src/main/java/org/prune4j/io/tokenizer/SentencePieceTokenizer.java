@@ -437,6 +437,14 @@ public final class SentencePieceTokenizer implements Tokenizer {
         return unkId;
     }
 
+    /**
+     * The SentencePiece type of a piece (1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte), the
+     * numbering GGUF's {@code tokenizer.ggml.token_type} also uses.
+     */
+    public int pieceType(int id) {
+        return types[id];
+    }
+
     /** The score of a piece (merge priority: higher merges first). */
     public float score(int id) {
         return scores[id];

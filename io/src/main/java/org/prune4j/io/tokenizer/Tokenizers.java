@@ -10,6 +10,13 @@ public final class Tokenizers {
     private Tokenizers() {}
 
     /**
+     * The split regexes (as tokenizer.json writes them) whose byte-level BPE tokenizers prune4j encodes with a
+     * dedicated scanner, by family: exporters map them to other runtimes' pre-tokenizer names.
+     */
+    public static final java.util.Map<String, String> KNOWN_SPLIT_REGEXES = java.util.Map.of(
+            "gpt2", SplitScanner.GPT2, "llama3", SplitScanner.LLAMA3, "qwen2", SplitScanner.QWEN2);
+
+    /**
      * Loads {@code path}: a tokenizer.json (Hugging Face tokenizers), a SentencePiece model (tokenizer.model or any
      * file in that format), or a folder, where tokenizer.json is preferred over tokenizer.model.
      * Errors are {@link IOException}s naming the file and the problem.

@@ -106,12 +106,12 @@ public final class Minitron implements StructuredCriterion {
 
                 @Override public void layerOutput(int l, Tensor x) {
                     if (l == n - 1) boundary[n] = x;
-                    if (kinds.contains(UnitKind.LAYER) && !lossDepth) cosSum[l] += cosineSum(boundary[l], x);
+                    if (kinds.contains(UnitKind.LAYER) && !lossDepth) cosSum[l] += cosineSum(boundary[l], x, "layer " + l + " input/output");
                 }
             };
             m.logits(rows, obs);
             if (blockLen > 0)
-                for (int s = 0; s + blockLen <= n; s++) blockSum[s] += angularSum(boundary[s], boundary[s + blockLen]);
+                for (int s = 0; s + blockLen <= n; s++) blockSum[s] += angularSum(boundary[s], boundary[s + blockLen], "input/output of layers " + s + ".." + (s + blockLen - 1));
             tokens[0] += (long) rows.length * t;
             first += rows.length;
             double sec = (System.nanoTime() - t0) / 1e9;
@@ -156,20 +156,20 @@ public final class Minitron implements StructuredCriterion {
     }
 
     /** Σ over every token of cos(a_t, b_t), for hidden states [B, T, C]. */
-    static double cosineSum(Tensor a, Tensor b) {
+    static double cosineSum(Tensor a, Tensor b, String what) {
         float[] x = dense(a), y = dense(b);
         int c = a.size(-1), tokens = x.length / c;
         double sum = 0;
-        for (int r = 0; r < tokens; r++) sum += cos(x, y, r * c, c, "layer input/output");
+        for (int r = 0; r < tokens; r++) sum += cos(x, y, r * c, c, what);
         return sum;
     }
 
     /** Σ over every token of arccos(cos(a_t, b_t)) / π. */
-    static double angularSum(Tensor a, Tensor b) {
+    static double angularSum(Tensor a, Tensor b, String what) {
         float[] x = dense(a), y = dense(b);
         int c = a.size(-1), tokens = x.length / c;
         double sum = 0;
-        for (int r = 0; r < tokens; r++) sum += Math.acos(Math.max(-1, Math.min(1, cos(x, y, r * c, c, "block input/output")))) / Math.PI;
+        for (int r = 0; r < tokens; r++) sum += Math.acos(Math.max(-1, Math.min(1, cos(x, y, r * c, c, what)))) / Math.PI;
         return sum;
     }
 

@@ -77,6 +77,7 @@ public final class StructuredPruner {
                 log.println("structured: loading " + model + " to score " + kinds + " with " + c.name());
                 LlamaModel m = loader.load();
                 Map<String, String> opts = new LinkedHashMap<>(job.criterionOptions());
+                if (job.targets().has(Targets.HEADS)) opts.putIfAbsent("keep-heads", String.valueOf(job.targets().get(Targets.HEADS))); // michel --iterative
                 if (job.options().contiguous()) opts.put("block", String.valueOf(cfg.numLayers() - job.targets().get(Targets.LAYERS)));
                 try {
                     scores.putAll(c.score(new ScoringInput(m, windows, job.batch(), job.seq(), job.batchAgg(), job.seed(), opts, log), kinds));
@@ -97,7 +98,10 @@ public final class StructuredPruner {
         double writeSeconds = 0;
         if (job.out() != null) {
             long t0 = System.nanoTime();
-            output = StructuredWriter.write(model, cfg, src, plan, job.out(), job.replace(), job.metadata(), log);
+            Map<String, String> md = new LinkedHashMap<>(job.metadata() == null ? Map.of() : job.metadata());
+            md.put("method", plan.criterion()); // from the plan, so a plan applied again writes the same header
+            md.put("target", describe(plan.targets()));
+            output = StructuredWriter.write(model, cfg, src, plan, job.out(), job.replace(), md, log);
             writeSeconds = (System.nanoTime() - t0) / 1e9;
         }
         return new Result(plan, output, scoreSeconds, writeSeconds, calibTokens);

@@ -79,6 +79,7 @@ public final class CalibrationGradients {
             f.put(name, new float[(int) v.value().numel()]);
         });
         double lossSum = 0;
+        progress.update("taylor gradients", 0, n, "windows");
         try {
             for (int start = 0; start < n; start += step) {
                 int nb = Math.min(step, n - start);

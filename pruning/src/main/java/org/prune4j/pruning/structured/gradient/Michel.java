@@ -50,6 +50,7 @@ public final class Michel {
         for (int l = 0; l < layers; l++) raw[l] = new double[model.layer(l).numHeads()];
         model.setTrainable(false);
         model.setHeadMasks(true, true);
+        progress.update(what, 0, n, "windows");
         try {
             if (removed != null)
                 for (int l = 0; l < layers; l++) {

@@ -104,7 +104,7 @@ public final class Taylor {
                 case NEURON -> perLayer(model, l -> neurons(sal, model.layer(l), s.groupAgg()));
                 case CHANNEL -> new double[][] {channels(sal, model, s.groupAgg())};
                 case LAYER -> new double[][] {layers(sal, model, s.groupAgg())};
-                case BLOCK -> throw new IllegalArgumentException("taylor does not score contiguous blocks (--contiguous uses block importance)");
+                case BLOCK -> throw new StructuredException("taylor does not score blocks of consecutive layers (--contiguous uses the angular distance)");
             };
             out.put(kind, new UnitScores(kind, "taylor", sc));
         }

@@ -17,7 +17,7 @@ import org.prune4j.pruning.structured.UnitScores;
 public final class TaylorUnits implements StructuredCriterion {
     @Override public String name() { return "taylor"; }
 
-    @Override public Set<UnitKind> kinds() { return EnumSet.allOf(UnitKind.class); }
+    @Override public Set<UnitKind> kinds() { return EnumSet.of(UnitKind.HEAD, UnitKind.KV_GROUP, UnitKind.NEURON, UnitKind.CHANNEL, UnitKind.LAYER); }
 
     @Override public boolean needsCalibration() { return true; }
 
@@ -26,7 +26,11 @@ public final class TaylorUnits implements StructuredCriterion {
         in.batches(); // fails clearly without calibration data
         Progress p = in.log() == null ? Progress.NONE : Progress.lines(in.log());
         CalibrationGradients g = CalibrationGradients.compute(in.model(), in.windows(), in.batch(), s.variant().needsFisher(), p);
-        return Taylor.scores(in.model(), g, s, kinds);
+        long t0 = System.nanoTime();
+        Map<UnitKind, UnitScores> out = Taylor.scores(in.model(), g, s, kinds);
+        if (in.log() != null)
+            in.log().printf("taylor %s: mean loss %.4f over %,d tokens; unit scores in %.2f s%n", s.describe(), g.meanLoss(), g.tokens(), (System.nanoTime() - t0) / 1e9);
+        return out;
     }
 
     /** The variant and aggregation named by the options {@code taylor} and {@code group-agg}. */
