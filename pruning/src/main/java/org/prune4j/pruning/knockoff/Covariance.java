@@ -60,6 +60,44 @@ public final class Covariance {
         for (int r = 0; r < rows; r++) add(x, r * p);
     }
 
+    /** dᵀd [p, p] (row-major) of a block of rows d [rows, p]: the O(rows · p²) part, for a GEMM to do. */
+    @FunctionalInterface
+    public interface Gram {
+        float[] of(float[] d, int rows, int p);
+    }
+
+    /**
+     * Like {@link #addRows(float[], int)}, with the cross products of the block (shifted by the first row seen) from
+     * {@code gram} — a float GEMM, one block at a time, added into the double sums (float error of one block, ~1e-7
+     * relative per block sum, not compounded across blocks). Everything else stays in double.
+     */
+    public void addRows(float[] x, int rows, Gram gram) {
+        if (rows == 0) return;
+        if (!shifted) {
+            for (int j = 0; j < p; j++) shift[j] = x[j];
+            shifted = true;
+        }
+        float[] d = new float[rows * p];
+        for (int r = 0; r < rows; r++) {
+            double sq = 0;
+            for (int j = 0; j < p; j++) {
+                double v = (double) x[r * p + j] - shift[j];
+                d[r * p + j] = (float) v;
+                sq += v * v;
+            }
+            fourth += sq * sq;
+            squares += sq;
+            for (int j = 0; j < p; j++) {
+                double v = (double) x[r * p + j] - shift[j];
+                sum[j] += v;
+                cubic[j] += sq * v;
+            }
+        }
+        float[] g = gram.of(d, rows, p);
+        for (int i = 0; i < p; i++) for (int j = 0; j <= i; j++) cross[i][j] += g[i * p + j];
+        n += rows;
+    }
+
     /** The estimate: mean μ, shrunk covariance Σ, the raw sample covariance's diagonal and the shrinkage δ. */
     public record Estimate(double[] mean, double[][] sigma, double[] sampleVariance, double shrinkage, long samples) {}
 

@@ -50,6 +50,35 @@ class CovarianceTest {
     }
 
     @Test
+    void blockGramPathEqualsTheRowByRowPath() {
+        // the cross products from a float "GEMM" per block (here a plain float loop) match the double row path to
+        // float rounding of one block's sums: |error| <= rows · ulp-level (1e-6 relative) of the largest entry
+        Random rng = new Random(8);
+        int p = 9, n = 300;
+        double[] mean = new double[p];
+        for (int j = 0; j < p; j++) mean[j] = 3 - j;
+        double[][] x = Gaussians.sample(mean, Gaussians.ar1(p, 0.5, Gaussians.ones(p)), n, rng);
+        float[] flat = new float[n * p];
+        for (int r = 0; r < n; r++) for (int j = 0; j < p; j++) flat[r * p + j] = (float) x[r][j];
+        Covariance rows = feed(x), blocks = new Covariance(p);
+        Covariance.Gram gram = (d, m, q) -> {
+            float[] g = new float[q * q];
+            for (int r = 0; r < m; r++) for (int i = 0; i < q; i++) for (int j = 0; j < q; j++) g[i * q + j] += d[r * q + i] * d[r * q + j];
+            return g;
+        };
+        for (int b = 0; b < n; b += 64) {
+            int m = Math.min(64, n - b);
+            blocks.addRows(java.util.Arrays.copyOfRange(flat, b * p, (b + m) * p), m, gram);
+        }
+        Covariance.Estimate a = rows.estimate(), e = blocks.estimate();
+        assertEquals(a.shrinkage(), e.shrinkage(), 1e-5);
+        for (int i = 0; i < p; i++) {
+            assertEquals(a.mean()[i], e.mean()[i], 1e-12);
+            for (int j = 0; j < p; j++) assertEquals(a.sigma()[i][j], e.sigma()[i][j], 1e-5, "Σ at " + i + "," + j);
+        }
+    }
+
+    @Test
     void singularSampleCovarianceIsShrunkToPositiveDefinite() {
         // n = 5 < p = 20, plus two identical columns and one dead column: the sample covariance is singular
         Random rng = new Random(4);

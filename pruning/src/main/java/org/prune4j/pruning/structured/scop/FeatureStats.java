@@ -2,6 +2,7 @@ package org.prune4j.pruning.structured.scop;
 
 import org.prune4j.pruning.knockoff.Covariance;
 import org.prune4j.pruning.structured.UnitKind;
+import org.prune4j.tensor.Kernels;
 import org.prune4j.tensor.Tensor;
 import org.prune4j.transformer.Linear;
 import org.prune4j.transformer.LlamaModel;
@@ -14,9 +15,13 @@ import org.prune4j.transformer.Observer;
 final class FeatureStats implements Observer {
     private final UnitKind kind;
     private final Covariance[] cov;
+    private final Covariance.Gram gram;
 
     FeatureStats(UnitKind kind, LlamaModel m) {
         this.kind = kind;
+        Kernels k = m.kernels();
+        // dᵀd of each block of positions by the model's GEMM: the O(N p²) part of the statistics
+        gram = (d, rows, p) -> k.matmul(Tensor.of(d, rows, p).t(), Tensor.of(d, rows, p)).contiguous().toFloatArray();
         cov = new Covariance[Sites.count(kind, m)];
         for (int s = 0; s < cov.length; s++) cov[s] = new Covariance(Sites.dim(kind, m, s));
     }
@@ -25,7 +30,7 @@ final class FeatureStats implements Observer {
 
     private void add(int site, Tensor x) {
         int p = cov[site].dim();
-        cov[site].addRows(x.contiguous().toFloatArray(), (int) (x.numel() / p));
+        cov[site].addRows(x.contiguous().toFloatArray(), (int) (x.numel() / p), gram);
     }
 
     @Override public void linearInput(int layer, Linear which, Tensor x) {
