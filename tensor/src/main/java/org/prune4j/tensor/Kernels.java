@@ -49,6 +49,18 @@ public interface Kernels extends AutoCloseable {
     Tensor attention(Tensor q, Tensor k, Tensor v, float scale, boolean causal);
 
     /**
+     * The causal mask of scores [T, S]: 1 where key j lies after query t's absolute position S - T + t (the first
+     * S - T keys are earlier context, e.g. a KV cache), 0 where the query sees it. One definition for every backend
+     * and the autograd op.
+     */
+    static Tensor causalMask(int t, int s) {
+        float[] m = new float[Math.multiplyExact(t, s)];
+        for (int i = 0; i < t; i++)
+            for (int j = s - t + i + 1; j < s; j++) m[i * s + j] = 1f;
+        return Tensor.of(m, t, s);
+    }
+
+    /**
      * Gradients of {@link #attention} from dOut = d loss / d out [B, T, H, D]: {dq [B, T, H, D], dk [B, S, Hkv, D],
      * dv [B, S, Hkv, D]}, key and value gradients summed over the query heads that share them. The probabilities are
      * recomputed from q and k, so training keeps no [T, S] matrix alive between forward and backward. This default
@@ -66,10 +78,7 @@ public interface Kernels extends AutoCloseable {
         Tensor scores = scale(matmul(qg, kh.t()), scale);                           // [B, Hkv, G*T, S]
         if (causal) {
             // row g*T + i of the grouped scores is query i: it sees keys up to S - T + i
-            float[] m = new float[Math.multiplyExact(t, len)];
-            for (int i = 0; i < t; i++)
-                for (int j = len - t + i + 1; j < len; j++) m[i * len + j] = 1f;
-            Tensor mask = Tensor.of(m, t, len).unsqueeze(0).expand(g, t, len).reshape(g * t, len);
+            Tensor mask = causalMask(t, len).unsqueeze(0).expand(g, t, len).reshape(g * t, len);
             scores = maskedFill(scores, mask, Float.NEGATIVE_INFINITY);
         }
         Tensor p = softmax(scores);
