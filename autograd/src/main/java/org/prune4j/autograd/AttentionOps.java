@@ -26,24 +26,13 @@ final class AttentionOps {
         return tape.record("repeatKv", y, dy -> tape.accumulate(x, k.sum(dy.reshape(b, len, hkv, group, d), 3, false)), x);
     }
 
-    /**
-     * Mask of scores [..., T, S] for causal attention: 1 where key j lies after query t's absolute position
-     * S - T + t (the first S - T keys are earlier context, e.g. a KV cache).
-     */
-    static Tensor causalMask(int t, int s) {
-        float[] m = new float[Math.multiplyExact(t, s)];
-        for (int i = 0; i < t; i++)
-            for (int j = s - t + i + 1; j < s; j++) m[i * s + j] = 1f;
-        return Tensor.of(m, t, s);
-    }
-
     /** scores [..., T, S] with future keys set to -inf; backward zeroes the gradient there. */
     static Var causalMask(Tape tape, Var scores) {
         Kernels k = tape.kernels();
         int[] sh = scores.shape();
         if (sh.length < 2 || sh[sh.length - 2] > sh[sh.length - 1])
             throw new ShapeException("causal mask needs scores [..., T, S] with T <= S, got " + Shapes.str(sh));
-        Tensor mask = causalMask(sh[sh.length - 2], sh[sh.length - 1]);
+        Tensor mask = Kernels.causalMask(sh[sh.length - 2], sh[sh.length - 1]);
         Tensor y = k.maskedFill(scores.value(), mask, Float.NEGATIVE_INFINITY);
         return tape.record("causalMask", y, dy -> tape.accumulate(scores, k.maskedFill(dy, mask, 0f)), scores);
     }

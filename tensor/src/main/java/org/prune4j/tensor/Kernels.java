@@ -61,6 +61,15 @@ public interface Kernels extends AutoCloseable {
     Tensor attention(Tensor q, Tensor k, Tensor v, float scale, boolean causal);
 
     /**
+     * The causal mask of scores [T, S]: 1 where key j lies after query t's absolute position S - T + t (the first
+     * S - T keys are earlier context, e.g. a KV cache), 0 where the query sees it. One definition for every backend
+     * and the autograd op.
+     */
+    static Tensor causalMask(int t, int s) {
+        return windowMask(t, s, 0);
+    }
+
+    /**
      * Gradients of {@link #attention} from dOut = d loss / d out [B, T, H, D]: {dq [B, T, H, D], dk [B, S, Hkv, D],
      * dv [B, S, Hkv, D]}, key and value gradients summed over the query heads that share them. The probabilities are
      * recomputed from q and k, so training keeps no [T, S] matrix alive between forward and backward. This default

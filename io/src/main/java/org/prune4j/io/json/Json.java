@@ -1,6 +1,7 @@
 package org.prune4j.io.json;
 
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,20 +11,14 @@ import java.util.Map;
  * A strict JSON reader and writer (RFC 8259) with no dependencies, because the core modules take none.
  * Values map to {@code Map<String,Object>} (insertion ordered), {@code List<Object>}, {@code String},
  * {@code Long} (integers that fit), {@code BigInteger} (those that don't), {@code Double}, {@code Boolean}
- * and {@code null}. Nesting depth is bounded so hostile input cannot overflow the stack.
+ * and {@code null}. Nesting depth is bounded so hostile input cannot overflow the stack. Parsing runs on
+ * {@link JsonPull}, the one JSON grammar of the project.
  */
 public final class Json {
     /** Deepest nesting accepted. */
     public static final int MAX_DEPTH = 512;
 
-    private final String s;
-    private final boolean rejectDuplicateKeys;
-    private int pos;
-
-    private Json(String s, boolean rejectDuplicateKeys) {
-        this.s = s;
-        this.rejectDuplicateKeys = rejectDuplicateKeys;
-    }
+    private Json() {}
 
     /** Parses one JSON value (trailing whitespace allowed, nothing else). Duplicate object keys: last one wins. */
     public static Object parse(String text) throws JsonException {
@@ -32,11 +27,10 @@ public final class Json {
 
     /** Parses one JSON value; with {@code rejectDuplicateKeys} a repeated key in an object is an error naming it. */
     public static Object parse(String text, boolean rejectDuplicateKeys) throws JsonException {
-        Json p = new Json(text, rejectDuplicateKeys);
-        p.ws();
-        Object v = p.value(0);
-        p.ws();
-        if (p.pos != text.length()) throw p.error("unexpected data after the JSON value");
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        JsonPull<JsonException> r = new JsonPull<>(bytes, MAX_DEPTH, false, (what, at) -> error(bytes, what, at));
+        Object v = value(r, bytes, rejectDuplicateKeys);
+        if (!r.atEnd()) throw r.error("unexpected data after the JSON value");
         return v;
     }
 
@@ -58,180 +52,47 @@ public final class Json {
         return "number";
     }
 
-    private JsonException error(String what) {
-        int from = Math.max(0, pos - 20), to = Math.min(s.length(), pos + 20);
-        String near = s.substring(from, to).replaceAll("[\\p{Cntrl}]", " ");
-        return new JsonException(what + " at character " + pos + " (near \"" + near + "\")");
+    private static JsonException error(byte[] b, String what, int at) {
+        int from = Math.max(0, at - 20), to = Math.min(b.length, at + 20);
+        String near = new String(b, from, to - from, StandardCharsets.UTF_8).replaceAll("[\\p{Cntrl}]", " ");
+        return new JsonException(what + " at byte " + at + " (near \"" + near + "\")");
     }
 
-    private void ws() {
-        while (pos < s.length()) {
-            char c = s.charAt(pos);
-            if (c == ' ' || c == '\t' || c == '\n' || c == '\r') pos++;
-            else break;
-        }
-    }
-
-    private Object value(int depth) throws JsonException {
-        if (depth > MAX_DEPTH) throw error("JSON nested deeper than " + MAX_DEPTH);
-        if (pos >= s.length()) throw error("unexpected end of JSON");
-        char c = s.charAt(pos);
-        switch (c) {
-            case '{': return object(depth);
-            case '[': return array(depth);
-            case '"': return string();
-            case 't': return literal("true", Boolean.TRUE);
-            case 'f': return literal("false", Boolean.FALSE);
-            case 'n': return literal("null", null);
-            default:
-                if (c == '-' || (c >= '0' && c <= '9')) return number();
-                throw error("unexpected character '" + c + "'");
-        }
-    }
-
-    private Object literal(String word, Object v) throws JsonException {
-        if (!s.startsWith(word, pos)) throw error("expected " + word);
-        pos += word.length();
-        return v;
-    }
-
-    private Map<String, Object> object(int depth) throws JsonException {
-        pos++; // {
-        Map<String, Object> m = new LinkedHashMap<>();
-        ws();
-        if (pos < s.length() && s.charAt(pos) == '}') {
-            pos++;
-            return m;
-        }
-        while (true) {
-            ws();
-            if (pos >= s.length() || s.charAt(pos) != '"') throw error("expected a string key");
-            int keyAt = pos;
-            String key = string();
-            ws();
-            if (pos >= s.length() || s.charAt(pos) != ':') throw error("expected ':'");
-            pos++;
-            ws();
-            Object v = value(depth + 1);
-            if (m.containsKey(key) && rejectDuplicateKeys) {
-                pos = keyAt;
-                throw error("duplicate key \"" + key + "\"");
-            }
-            m.put(key, v);
-            ws();
-            if (pos >= s.length()) throw error("unexpected end of JSON in an object");
-            char c = s.charAt(pos++);
-            if (c == '}') return m;
-            if (c != ',') {
-                pos--;
-                throw error("expected ',' or '}'");
-            }
-        }
-    }
-
-    private List<Object> array(int depth) throws JsonException {
-        pos++; // [
-        List<Object> a = new ArrayList<>();
-        ws();
-        if (pos < s.length() && s.charAt(pos) == ']') {
-            pos++;
-            return a;
-        }
-        while (true) {
-            ws();
-            a.add(value(depth + 1));
-            ws();
-            if (pos >= s.length()) throw error("unexpected end of JSON in an array");
-            char c = s.charAt(pos++);
-            if (c == ']') return a;
-            if (c != ',') {
-                pos--;
-                throw error("expected ',' or ']'");
-            }
-        }
-    }
-
-    private String string() throws JsonException {
-        pos++; // opening quote
-        StringBuilder sb = null;
-        int start = pos;
-        while (true) {
-            if (pos >= s.length()) throw error("unterminated string");
-            char c = s.charAt(pos);
-            if (c == '"') {
-                String out = sb == null ? s.substring(start, pos) : sb.append(s, start, pos).toString();
-                pos++;
-                return out;
-            }
-            if (c < 0x20) throw error("control character in a string");
-            if (c == '\\') {
-                if (sb == null) sb = new StringBuilder();
-                sb.append(s, start, pos);
-                pos++;
-                if (pos >= s.length()) throw error("unterminated escape");
-                char e = s.charAt(pos++);
-                switch (e) {
-                    case '"' -> sb.append('"');
-                    case '\\' -> sb.append('\\');
-                    case '/' -> sb.append('/');
-                    case 'b' -> sb.append('\b');
-                    case 'f' -> sb.append('\f');
-                    case 'n' -> sb.append('\n');
-                    case 'r' -> sb.append('\r');
-                    case 't' -> sb.append('\t');
-                    case 'u' -> {
-                        if (pos + 4 > s.length()) throw error("truncated \\u escape");
-                        int cp = 0;
-                        for (int i = 0; i < 4; i++) {
-                            int h = Character.digit(s.charAt(pos + i), 16);
-                            if (h < 0) throw error("bad hex digit in \\u escape");
-                            cp = cp * 16 + h;
-                        }
-                        pos += 4;
-                        sb.append((char) cp);
-                    }
-                    default -> {
-                        pos--;
-                        throw error("invalid escape '\\" + e + "'");
-                    }
+    /** The next value as a tree. */
+    private static Object value(JsonPull<JsonException> r, byte[] bytes, boolean rejectDuplicateKeys) throws JsonException {
+        return switch (r.peek()) {
+            case OBJECT -> {
+                r.beginObject();
+                Map<String, Object> m = new LinkedHashMap<>();
+                for (String key; (key = r.nextKey()) != null; ) {
+                    int keyAt = r.pos();
+                    Object v = value(r, bytes, rejectDuplicateKeys);
+                    if (rejectDuplicateKeys && m.containsKey(key)) throw error(bytes, "duplicate key \"" + key + "\"", keyAt);
+                    m.put(key, v);
                 }
-                start = pos;
-            } else {
-                pos++;
+                yield m;
             }
-        }
-    }
-
-    private Object number() throws JsonException {
-        int start = pos;
-        if (s.charAt(pos) == '-') pos++;
-        if (pos >= s.length()) throw error("truncated number");
-        if (s.charAt(pos) == '0') pos++;
-        else if (s.charAt(pos) >= '1' && s.charAt(pos) <= '9') while (pos < s.length() && Character.isDigit(s.charAt(pos)) && s.charAt(pos) < 128) pos++;
-        else throw error("invalid number");
-        boolean integral = true;
-        if (pos < s.length() && s.charAt(pos) == '.') {
-            integral = false;
-            pos++;
-            int d = pos;
-            while (pos < s.length() && s.charAt(pos) >= '0' && s.charAt(pos) <= '9') pos++;
-            if (pos == d) throw error("digits expected after '.'");
-        }
-        if (pos < s.length() && (s.charAt(pos) == 'e' || s.charAt(pos) == 'E')) {
-            integral = false;
-            pos++;
-            if (pos < s.length() && (s.charAt(pos) == '+' || s.charAt(pos) == '-')) pos++;
-            int d = pos;
-            while (pos < s.length() && s.charAt(pos) >= '0' && s.charAt(pos) <= '9') pos++;
-            if (pos == d) throw error("digits expected in exponent");
-        }
-        String t = s.substring(start, pos);
-        if (integral) {
-            if (t.length() <= 18) return Long.parseLong(t);
-            BigInteger b = new BigInteger(t);
-            return b.bitLength() < 64 ? (Object) b.longValue() : b;
-        }
-        return Double.parseDouble(t);
+            case ARRAY -> {
+                r.beginArray();
+                List<Object> a = new ArrayList<>();
+                while (r.nextElement()) a.add(value(r, bytes, rejectDuplicateKeys));
+                yield a;
+            }
+            case STRING -> r.string();
+            case BOOLEAN -> r.bool();
+            case NULL -> {
+                r.nullValue();
+                yield null;
+            }
+            case NUMBER -> {
+                int start = r.number(), end = r.pos();
+                String t = r.text(start, end);
+                if (!r.integral()) yield Double.parseDouble(t);
+                if (t.length() <= 18) yield Long.parseLong(t);
+                BigInteger b = new BigInteger(t);
+                yield b.bitLength() < 64 ? (Object) b.longValue() : b;
+            }
+        };
     }
 
     // ------------------------------------------------------------------ writing

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.prune4j.io.json.JsonPull;
 import org.prune4j.tensor.DType;
 
 /**
@@ -23,9 +24,9 @@ import org.prune4j.tensor.DType;
  * by offsets must tile the data area from 0 without holes or overlap, each spanning exactly
  * {@code numel × dtype size} bytes, with every product checked for overflow.
  *
- * <p>It reads the bytes directly with a schema-aware JSON parser instead of building a generic JSON tree, so a
- * hostile 100 MB header costs memory proportional to what it declares (names and shapes), never a tree of boxed
- * values; unknown fields inside an entry are skipped (as serde does) after checking they are valid JSON.
+ * <p>It pulls the bytes through {@link JsonPull} instead of building a generic JSON tree, so a hostile 100 MB
+ * header costs memory proportional to what it declares (names and shapes), never a tree of boxed values; unknown
+ * fields inside an entry are skipped (as serde does) after checking they are valid JSON.
  */
 final class HeaderParser {
     /** serde_json's default recursion limit, which the reference reader inherits. */
@@ -43,14 +44,14 @@ final class HeaderParser {
     /** What a parsed header declares: entries in header order and the {@code __metadata__} map (null when absent). */
     record Parsed(List<TensorInfo> entries, Map<String, String> metadata) {}
 
-    private final byte[] b;
     private final Path file;
-    private int pos;
+    private final JsonPull<SafeTensorsException> r;
     private String entry; // the tensor being parsed, for messages
 
     private HeaderParser(byte[] bytes, Path file) {
-        this.b = bytes;
         this.file = file;
+        this.r = new JsonPull<>(bytes, MAX_DEPTH, true, (what, at) -> new SafeTensorsException(file, entry,
+                "header is not valid JSON: " + what + " at header byte " + at + " (rule: header must be UTF-8 JSON)"));
     }
 
     /** Parses the JSON header bytes (without the 8-byte length) of {@code file}. */
@@ -118,170 +119,98 @@ final class HeaderParser {
         dec.flush(out);
     }
 
-    // ------------------------------------------------------------------ JSON grammar, schema-aware
-
-    private SafeTensorsException json(String what) {
-        return new SafeTensorsException(file, entry, "header is not valid JSON: " + what + " at header byte " + pos + " (rule: header must be UTF-8 JSON)");
-    }
+    // ------------------------------------------------------------------ the schema, on the pull reader
 
     private SafeTensorsException schema(String what) {
         return new SafeTensorsException(file, entry, what + " (rule: header entries must follow the safetensors schema)");
     }
 
-    private void ws() {
-        while (pos < b.length) {
-            byte c = b[pos];
-            if (c == ' ' || c == '\t' || c == '\n' || c == '\r') pos++;
-            else break;
-        }
+    /** True when the next value is a {@code want}; otherwise the caller throws {@link #mismatch} (its message built only then). */
+    private boolean is(JsonPull.Kind want) {
+        return r.upcoming() == want;
     }
 
-    private byte peek() throws SafeTensorsException {
-        if (pos >= b.length) throw json("unexpected end of the header");
-        return b[pos];
+    /** The error for a value of the wrong kind: a schema error naming what was found, or a syntax error. */
+    private SafeTensorsException mismatch(String what) {
+        JsonPull.Kind k = r.upcoming();
+        return k == null ? r.error("expected a value") : schema(what + ", found " + kindName(k));
     }
 
-    private void expect(char c) throws SafeTensorsException {
-        if (peek() != c) throw json("expected '" + c + "'");
-        pos++;
+    private static String kindName(JsonPull.Kind k) {
+        return switch (k) {
+            case OBJECT -> "an object";
+            case ARRAY -> "an array";
+            case STRING -> "a string";
+            case BOOLEAN -> "a boolean";
+            case NULL -> "null";
+            case NUMBER -> "a number";
+        };
     }
 
     private Parsed top() throws SafeTensorsException {
-        ws();
-        if (pos >= b.length || b[pos] != '{') {
-            if (pos < b.length && isValueStart(b[pos])) throw schema("header must be a JSON object, found " + kindAt());
-            throw json("expected '{'");
-        }
-        pos++;
+        if (r.atValue() && r.peek() != JsonPull.Kind.OBJECT) throw schema("header must be a JSON object, found " + kindName(r.peek()));
+        r.beginObject();
         Map<String, TensorInfo> entries = new LinkedHashMap<>();
         Map<String, String> metadata = null;
         boolean sawMetadata = false;
-        ws();
-        if (peek() == '}') {
-            pos++;
-        } else {
-            while (true) {
-                ws();
-                if (peek() != '"') throw json("expected a string key");
-                String key = string();
-                ws();
-                expect(':');
-                ws();
-                if (key.equals("__metadata__")) {
-                    entry = null;
-                    if (sawMetadata) throw schema("duplicate key __metadata__");
-                    sawMetadata = true;
-                    metadata = metadata();
-                } else {
-                    entry = key;
-                    if (entries.containsKey(key))
-                        throw new SafeTensorsException(file, key, "appears twice in the header (rule: no duplicate tensor names)");
-                    entries.put(key, tensorInfo(key));
-                    entry = null;
-                }
-                ws();
-                byte c = peek();
-                pos++;
-                if (c == '}') break;
-                if (c != ',') {
-                    pos--;
-                    throw json("expected ',' or '}'");
-                }
+        for (String key; (key = r.nextKey()) != null; ) {
+            if (key.equals("__metadata__")) {
+                if (sawMetadata) throw schema("duplicate key __metadata__");
+                sawMetadata = true;
+                metadata = metadata();
+            } else {
+                entry = key;
+                if (entries.containsKey(key))
+                    throw new SafeTensorsException(file, key, "appears twice in the header (rule: no duplicate tensor names)");
+                entries.put(key, tensorInfo(key));
+                entry = null;
             }
         }
-        ws();
-        if (pos != b.length) throw json("unexpected data after the JSON object");
+        if (!r.atEnd()) throw r.error("unexpected data after the JSON object");
         return new Parsed(new ArrayList<>(entries.values()), metadata);
     }
 
+    /** {@code __metadata__}: null, or an object of strings without repeated keys. */
     private Map<String, String> metadata() throws SafeTensorsException {
-        if (peek() == 'n') {
-            literal("null");
+        if (r.atValue() && r.peek() == JsonPull.Kind.NULL) {
+            r.nullValue();
             return null;
         }
-        if (peek() != '{') {
-            if (isValueStart(peek())) throw schema("__metadata__ must be an object of strings, found " + kindAt());
-            throw json("expected a value");
-        }
-        pos++;
+        if (!is(JsonPull.Kind.OBJECT)) throw mismatch("__metadata__ must be an object of strings");
+        r.beginObject();
         Map<String, String> m = new LinkedHashMap<>();
-        ws();
-        if (peek() == '}') {
-            pos++;
-            return m;
-        }
-        while (true) {
-            ws();
-            if (peek() != '"') throw json("expected a string key");
-            String k = string();
-            ws();
-            expect(':');
-            ws();
-            if (peek() != '"') {
-                if (isValueStart(peek())) throw schema("__metadata__ value of \"" + SafeTensorsException.printable(k) + "\" must be a string, found " + kindAt());
-                throw json("expected a value");
-            }
-            String v = string();
+        for (String k; (k = r.nextKey()) != null; ) {
+            if (!is(JsonPull.Kind.STRING)) throw mismatch("__metadata__ value of \"" + SafeTensorsException.printable(k) + "\" must be a string");
+            String v = r.string();
             if (m.containsKey(k)) throw schema("__metadata__ key \"" + SafeTensorsException.printable(k) + "\" appears twice");
             m.put(k, v);
-            ws();
-            byte c = peek();
-            pos++;
-            if (c == '}') return m;
-            if (c != ',') {
-                pos--;
-                throw json("expected ',' or '}'");
-            }
         }
+        return m;
     }
 
+    /** One entry: {"dtype": string, "shape": [uint...], "data_offsets": [uint, uint]}; other fields skipped (as serde does). */
     private TensorInfo tensorInfo(String name) throws SafeTensorsException {
-        if (peek() != '{') {
-            if (isValueStart(peek())) throw schema("entry must be an object with dtype, shape and data_offsets, found " + kindAt());
-            throw json("expected a value");
-        }
-        pos++;
+        if (!is(JsonPull.Kind.OBJECT)) throw mismatch("entry must be an object with dtype, shape and data_offsets");
+        r.beginObject();
         String dtypeName = null;
         long[] shape = null, offsets = null;
-        ws();
-        if (peek() == '}') {
-            pos++;
-        } else {
-            while (true) {
-                ws();
-                if (peek() != '"') throw json("expected a string key");
-                String k = string();
-                ws();
-                expect(':');
-                ws();
-                switch (k) {
-                    case "dtype" -> {
-                        if (dtypeName != null) throw schema("duplicate field dtype");
-                        if (peek() != '"') {
-                            if (isValueStart(peek())) throw schema("dtype must be a string, found " + kindAt());
-                            throw json("expected a value");
-                        }
-                        dtypeName = string();
-                    }
-                    case "shape" -> {
-                        if (shape != null) throw schema("duplicate field shape");
-                        shape = uintArray("shape");
-                    }
-                    case "data_offsets" -> {
-                        if (offsets != null) throw schema("duplicate field data_offsets");
-                        offsets = uintArray("data_offsets");
-                        if (offsets.length != 2) throw schema("data_offsets must hold 2 integers, found " + offsets.length);
-                    }
-                    default -> skipValue(3);
+        for (String k; (k = r.nextKey()) != null; ) {
+            switch (k) {
+                case "dtype" -> {
+                    if (dtypeName != null) throw schema("duplicate field dtype");
+                    if (!is(JsonPull.Kind.STRING)) throw mismatch("dtype must be a string");
+                    dtypeName = r.string();
                 }
-                ws();
-                byte c = peek();
-                pos++;
-                if (c == '}') break;
-                if (c != ',') {
-                    pos--;
-                    throw json("expected ',' or '}'");
+                case "shape" -> {
+                    if (shape != null) throw schema("duplicate field shape");
+                    shape = uintArray("shape");
                 }
+                case "data_offsets" -> {
+                    if (offsets != null) throw schema("duplicate field data_offsets");
+                    offsets = uintArray("data_offsets");
+                    if (offsets.length != 2) throw schema("data_offsets must hold 2 integers, found " + offsets.length);
+                }
+                default -> r.skipValue();
             }
         }
         if (dtypeName == null) throw schema("missing field dtype");
@@ -308,254 +237,33 @@ final class HeaderParser {
 
     /** An array of non-negative integers that fit a long (the reference takes usize). */
     private long[] uintArray(String field) throws SafeTensorsException {
-        if (peek() != '[') {
-            if (isValueStart(peek())) throw schema(field + " must be an array of non-negative integers, found " + kindAt());
-            throw json("expected a value");
-        }
-        pos++;
+        if (!is(JsonPull.Kind.ARRAY)) throw mismatch(field + " must be an array of non-negative integers");
+        r.beginArray();
         long[] out = new long[4];
         int n = 0;
-        ws();
-        if (peek() == ']') {
-            pos++;
-            return new long[0];
-        }
-        while (true) {
-            ws();
+        while (r.nextElement()) {
             long v = uint(field);
             if (n == MAX_RANK) throw schema(field + " has more than " + MAX_RANK + " entries (rule: rank at most " + MAX_RANK + ")");
             if (n == out.length) out = Arrays.copyOf(out, n * 2);
             out[n++] = v;
-            ws();
-            byte c = peek();
-            pos++;
-            if (c == ']') return Arrays.copyOf(out, n);
-            if (c != ',') {
-                pos--;
-                throw json("expected ',' or ']'");
-            }
         }
+        return Arrays.copyOf(out, n);
     }
 
     private long uint(String field) throws SafeTensorsException {
-        byte c = peek();
-        if (c == '-') {
-            int at = pos;
-            skipNumber();
-            throw schema(field + " holds the negative number " + new String(b, at, pos - at, StandardCharsets.UTF_8) + "; dims and offsets must be non-negative integers");
-        }
-        if (c < '0' || c > '9') {
-            if (isValueStart(c)) throw schema(field + " must hold non-negative integers, found " + kindAt());
-            throw json("expected a value");
-        }
-        int start = pos;
+        if (!is(JsonPull.Kind.NUMBER)) throw mismatch(field + " must hold non-negative integers");
+        int start = r.number(), end = r.pos();
+        if (r.byteAt(start) == '-')
+            throw schema(field + " holds the negative number " + r.text(start, end) + "; dims and offsets must be non-negative integers");
+        if (!r.integral()) throw schema(field + " holds " + r.text(start, end) + "; dims and offsets must be integers");
         long v = 0;
-        boolean overflow = false;
-        if (c == '0') {
-            pos++;
-        } else {
-            while (pos < b.length && b[pos] >= '0' && b[pos] <= '9') {
-                int d = b[pos] - '0';
-                if (v > (Long.MAX_VALUE - d) / 10) overflow = true;
-                else v = v * 10 + d;
-                pos++;
-            }
+        for (int i = start; i < end; i++) {
+            int d = r.byteAt(i) - '0';
+            if (v > (Long.MAX_VALUE - d) / 10)
+                throw schema(field + " holds " + r.text(start, Math.min(end, start + 40)) + (end - start > 40 ? "..." : "")
+                        + ", above 2^63-1 (rule: sizes must not overflow)");
+            v = v * 10 + d;
         }
-        if (pos < b.length && (b[pos] == '.' || b[pos] == 'e' || b[pos] == 'E')) {
-            pos = start;
-            skipNumber();
-            throw schema(field + " holds " + new String(b, start, pos - start, StandardCharsets.UTF_8) + "; dims and offsets must be integers");
-        }
-        if (overflow)
-            throw schema(field + " holds " + new String(b, start, Math.min(pos - start, 40), StandardCharsets.UTF_8)
-                    + (pos - start > 40 ? "..." : "") + ", above 2^63-1 (rule: sizes must not overflow)");
         return v;
-    }
-
-    private static boolean isValueStart(byte c) {
-        return c == '{' || c == '[' || c == '"' || c == 't' || c == 'f' || c == 'n' || c == '-' || (c >= '0' && c <= '9');
-    }
-
-    private String kindAt() {
-        return switch (b[pos]) {
-            case '{' -> "an object";
-            case '[' -> "an array";
-            case '"' -> "a string";
-            case 't', 'f' -> "a boolean";
-            case 'n' -> "null";
-            default -> "a number";
-        };
-    }
-
-    private void literal(String word) throws SafeTensorsException {
-        for (int i = 0; i < word.length(); i++) {
-            if (pos + i >= b.length || b[pos + i] != word.charAt(i)) throw json("expected " + word);
-        }
-        pos += word.length();
-    }
-
-    /** Skips one JSON value, checking its grammar; nesting is bounded. */
-    private void skipValue(int depth) throws SafeTensorsException {
-        if (depth > MAX_DEPTH) throw json("nested deeper than " + MAX_DEPTH + " levels");
-        byte c = peek();
-        switch (c) {
-            case '{' -> {
-                pos++;
-                ws();
-                if (peek() == '}') {
-                    pos++;
-                    return;
-                }
-                while (true) {
-                    ws();
-                    if (peek() != '"') throw json("expected a string key");
-                    skipString();
-                    ws();
-                    expect(':');
-                    ws();
-                    skipValue(depth + 1);
-                    ws();
-                    byte d = peek();
-                    pos++;
-                    if (d == '}') return;
-                    if (d != ',') {
-                        pos--;
-                        throw json("expected ',' or '}'");
-                    }
-                }
-            }
-            case '[' -> {
-                pos++;
-                ws();
-                if (peek() == ']') {
-                    pos++;
-                    return;
-                }
-                while (true) {
-                    ws();
-                    skipValue(depth + 1);
-                    ws();
-                    byte d = peek();
-                    pos++;
-                    if (d == ']') return;
-                    if (d != ',') {
-                        pos--;
-                        throw json("expected ',' or ']'");
-                    }
-                }
-            }
-            case '"' -> skipString();
-            case 't' -> literal("true");
-            case 'f' -> literal("false");
-            case 'n' -> literal("null");
-            default -> {
-                if (c == '-' || (c >= '0' && c <= '9')) skipNumber();
-                else throw json("unexpected character '" + (c >= 0x20 && c < 0x7f ? Character.toString(c) : String.format("\\x%02x", c & 0xff)) + "'");
-            }
-        }
-    }
-
-    private void skipNumber() throws SafeTensorsException {
-        if (peek() == '-') pos++;
-        byte c = peek();
-        if (c == '0') pos++;
-        else if (c >= '1' && c <= '9') while (pos < b.length && b[pos] >= '0' && b[pos] <= '9') pos++;
-        else throw json("invalid number");
-        if (pos < b.length && b[pos] == '.') {
-            pos++;
-            int d = pos;
-            while (pos < b.length && b[pos] >= '0' && b[pos] <= '9') pos++;
-            if (pos == d) throw json("digits expected after '.'");
-        }
-        if (pos < b.length && (b[pos] == 'e' || b[pos] == 'E')) {
-            pos++;
-            if (pos < b.length && (b[pos] == '+' || b[pos] == '-')) pos++;
-            int d = pos;
-            while (pos < b.length && b[pos] >= '0' && b[pos] <= '9') pos++;
-            if (pos == d) throw json("digits expected in the exponent");
-        }
-    }
-
-    private void skipString() throws SafeTensorsException {
-        string(false);
-    }
-
-    private String string() throws SafeTensorsException {
-        return string(true);
-    }
-
-    /** A JSON string at pos (the header is already known to be UTF-8); escapes decoded, lone surrogates refused. */
-    private String string(boolean build) throws SafeTensorsException {
-        pos++; // opening quote
-        StringBuilder sb = null;
-        int start = pos;
-        while (true) {
-            if (pos >= b.length) throw json("unterminated string");
-            int c = b[pos] & 0xff;
-            if (c == '"') {
-                String out = null;
-                if (build) {
-                    String tail = new String(b, start, pos - start, StandardCharsets.UTF_8);
-                    out = sb == null ? tail : sb.append(tail).toString();
-                }
-                pos++;
-                return out;
-            }
-            if (c < 0x20) throw json("control character in a string");
-            if (c != '\\') {
-                pos++;
-                continue;
-            }
-            if (build) {
-                if (sb == null) sb = new StringBuilder();
-                sb.append(new String(b, start, pos - start, StandardCharsets.UTF_8));
-            }
-            pos++;
-            if (pos >= b.length) throw json("unterminated escape");
-            char e = (char) b[pos++];
-            char out;
-            switch (e) {
-                case '"' -> out = '"';
-                case '\\' -> out = '\\';
-                case '/' -> out = '/';
-                case 'b' -> out = '\b';
-                case 'f' -> out = '\f';
-                case 'n' -> out = '\n';
-                case 'r' -> out = '\r';
-                case 't' -> out = '\t';
-                case 'u' -> {
-                    char hi = hex4();
-                    if (Character.isLowSurrogate(hi)) throw json("lone low surrogate in a \\u escape");
-                    if (Character.isHighSurrogate(hi)) {
-                        if (pos + 2 > b.length || b[pos] != '\\' || b[pos + 1] != 'u') throw json("lone high surrogate in a \\u escape");
-                        pos += 2;
-                        char lo = hex4();
-                        if (!Character.isLowSurrogate(lo)) throw json("high surrogate not followed by a low surrogate");
-                        if (build) sb.append(hi);
-                        out = lo;
-                    } else {
-                        out = hi;
-                    }
-                }
-                default -> {
-                    pos--;
-                    throw json("invalid escape");
-                }
-            }
-            if (build) sb.append(out);
-            start = pos;
-        }
-    }
-
-    private char hex4() throws SafeTensorsException {
-        if (pos + 4 > b.length) throw json("truncated \\u escape");
-        int cp = 0;
-        for (int i = 0; i < 4; i++) {
-            int h = Character.digit((char) (b[pos + i] & 0xff), 16);
-            if (h < 0 || b[pos + i] < 0) throw json("bad hex digit in a \\u escape");
-            cp = cp * 16 + h;
-        }
-        pos += 4;
-        return (char) cp;
     }
 }

@@ -153,10 +153,9 @@ public final class SafeTensorsWriter implements AutoCloseable {
         long[] ts = new long[t.rank()];
         for (int i = 0; i < ts.length; i++) ts[i] = t.size(i);
         if (!Arrays.equals(ts, d.shape)) {
-            failed = true;
-            throw new IllegalArgumentException("tensor '" + name + "' was declared with shape " + Arrays.toString(d.shape) + " but has shape " + Arrays.toString(ts));
+            throw failed(new IllegalArgumentException("tensor '" + name + "' was declared with shape " + Arrays.toString(d.shape) + " but has shape " + Arrays.toString(ts)));
         }
-        try {
+        guarded(() -> {
             MemorySegment seg = t.segment();
             if (seg != null && t.dtype() == d.dtype && t.isContiguous()) {
                 putBytes(seg.asSlice(t.offset() * d.dtype.size, d.bytes));   // same dtype: copy bytes as they are
@@ -164,24 +163,19 @@ public final class SafeTensorsWriter implements AutoCloseable {
                 putValues(t, d.dtype);
             }
             end(d);
-        } catch (IOException | RuntimeException e) {
-            failed = true;
-            throw e;
-        }
+        });
     }
 
     /** Writes exact integer values for the next declared entry (an integer or BOOL dtype). */
     public void writeLongs(String name, long[] values) throws IOException {
         Decl d = begin(name);
         if (d.dtype.floating) {
-            failed = true;
-            throw new IllegalArgumentException("tensor '" + name + "' is declared " + d.dtype + "; writeLongs writes integer and BOOL entries");
+            throw failed(new IllegalArgumentException("tensor '" + name + "' is declared " + d.dtype + "; writeLongs writes integer and BOOL entries"));
         }
         if ((long) values.length * d.dtype.size != d.bytes) {
-            failed = true;
-            throw new IllegalArgumentException("tensor '" + name + "' needs " + d.bytes / d.dtype.size + " values, got " + values.length);
+            throw failed(new IllegalArgumentException("tensor '" + name + "' needs " + d.bytes / d.dtype.size + " values, got " + values.length));
         }
-        try {
+        guarded(() -> {
             MemorySegment c = chunkSeg;
             int per = CHUNK / d.dtype.size;
             for (int i = 0; i < values.length; i += per) {
@@ -190,26 +184,19 @@ public final class SafeTensorsWriter implements AutoCloseable {
                 flushChunk(n * d.dtype.size);
             }
             end(d);
-        } catch (IOException | RuntimeException e) {
-            failed = true;
-            throw e;
-        }
+        });
     }
 
     /** Writes the raw little-endian bytes of the next declared entry (exactly its byte size). */
     public void writeBytes(String name, MemorySegment bytes) throws IOException {
         Decl d = begin(name);
         if (bytes.byteSize() != d.bytes) {
-            failed = true;
-            throw new IllegalArgumentException("tensor '" + name + "' needs " + d.bytes + " bytes, got " + bytes.byteSize());
+            throw failed(new IllegalArgumentException("tensor '" + name + "' needs " + d.bytes + " bytes, got " + bytes.byteSize()));
         }
-        try {
+        guarded(() -> {
             putBytes(bytes);
             end(d);
-        } catch (IOException | RuntimeException e) {
-            failed = true;
-            throw e;
-        }
+        });
     }
 
     private static void putLong(MemorySegment c, long j, DType dt, long v) {
@@ -224,20 +211,38 @@ public final class SafeTensorsWriter implements AutoCloseable {
         }
     }
 
+    /** Marks the writer failed and returns {@code e} for the caller to throw: after a failure only close() is allowed. */
+    private <X extends Exception> X failed(X e) {
+        failed = true;
+        return e;
+    }
+
+    private interface Step {
+        void run() throws IOException;
+    }
+
+    /** Runs {@code step}; any exception marks the writer failed (its temporary files are then only deleted). */
+    private void guarded(Step step) throws IOException {
+        try {
+            step.run();
+        } catch (IOException | RuntimeException e) {
+            failed = true;
+            throw e;
+        }
+    }
+
     private Decl begin(String name) throws IOException {
         if (closed) throw new IllegalStateException("writer for " + target + " is closed");
         if (failed) throw new IllegalStateException("an earlier write to " + target + " failed; close() and start again");
         if (committed) throw new IllegalStateException(target + " is already committed");
         if (shards == null) start();
         if (next >= order.length) {
-            failed = true;
-            throw new IllegalStateException("tensor '" + name + "' was never declared (all " + order.length + " declared tensors are written)");
+            throw failed(new IllegalStateException("tensor '" + name + "' was never declared (all " + order.length + " declared tensors are written)"));
         }
         Decl d = order[next];
         if (!d.name.equals(name)) {
-            failed = true;
-            throw new IllegalStateException("expected tensor '" + d.name + "' next (declaration order), got '" + name + "'"
-                    + (names.contains(name) ? "" : ", which was never declared"));
+            throw failed(new IllegalStateException("expected tensor '" + d.name + "' next (declaration order), got '" + name + "'"
+                    + (names.contains(name) ? "" : ", which was never declared")));
         }
         return d;
     }
@@ -258,7 +263,7 @@ public final class SafeTensorsWriter implements AutoCloseable {
         shardOf = new Shard[order.length];
         offsetInShard = new long[order.length];
         List<Shard> split = split();
-        try {
+        guarded(() -> {
             Path dir = maxShardBytes > 0 ? target : null;
             if (dir != null) Files.createDirectories(dir);
             for (int i = 0; i < split.size(); i++) {
@@ -276,10 +281,7 @@ public final class SafeTensorsWriter implements AutoCloseable {
                 writeAt(s, ByteBuffer.wrap(header));
                 s.headerBytes = header.length;
             }
-        } catch (IOException | RuntimeException e) {
-            failed = true;
-            throw e;
-        }
+        });
     }
 
     /**
@@ -420,11 +422,10 @@ public final class SafeTensorsWriter implements AutoCloseable {
         if (failed) throw new IllegalStateException("an earlier write to " + target + " failed; nothing was committed");
         if (shards == null) start();
         if (next != order.length) {
-            failed = true;
-            throw new IllegalStateException("only " + next + " of " + order.length + " declared tensors were written to " + target
-                    + " (next: '" + order[next].name + "')");
+            throw failed(new IllegalStateException("only " + next + " of " + order.length + " declared tensors were written to " + target
+                    + " (next: '" + order[next].name + "')"));
         }
-        try {
+        guarded(() -> {
             for (Shard s : shards) {
                 s.channel.force(true);
                 s.channel.close();
@@ -450,10 +451,7 @@ public final class SafeTensorsWriter implements AutoCloseable {
                 }
             }
             committed = true;
-        } catch (IOException | RuntimeException e) {
-            failed = true;
-            throw e;
-        }
+        });
     }
 
     /** The files written (after {@link #commit()}): the checkpoint file or the shards, then the index when sharded. */
