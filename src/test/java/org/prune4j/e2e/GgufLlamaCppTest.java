@@ -69,6 +69,31 @@ class GgufLlamaCppTest {
     }
 
     /**
+     * stories260K structurally pruned by prune4j itself: minitron heads 8 -> 4 (one query head per KV group) and MLP
+     * 172 -> 128, uniform, so a plain "llama" file; and the same criterion with --allocation global, whose per-layer
+     * shapes go out as "deci". llama.cpp must run both as prune4j does.
+     */
+    @Test
+    void structuredPrunedStories260kRunsInLlamaCppAsInPrune4j() throws Exception {
+        Path calib = SharedData.root().get().resolve("data/text/tinystories-train-2mib.txt");
+        Path uniform = tmp.resolve("s260k-h4-i128"), global = tmp.resolve("s260k-global");
+        for (Path out : List.of(uniform, global)) {
+            List<String> args = new ArrayList<>(List.of("prune", "--model", model.toString(), "--method", "minitron",
+                    "--target", "num_attention_heads=4", "--target", "intermediate_size=128", "--calib", calib.toString(),
+                    "--doc-separator", "<|endoftext|>", "--calib-samples", "8", "--seq-len", "128", "--calib-sampling", "first",
+                    "--out", out.toString()));
+            if (out == global) args.addAll(List.of("--allocation", "global"));
+            Cli p = Cli.run(args.toArray(String[]::new));
+            assertEquals(0, p.code(), p.err());
+        }
+        @SuppressWarnings("unchecked") Map<String, Object> h1 = (Map<String, Object>) exportAndCompare(uniform, "f32").get("header");
+        assertEquals("llama", h1.get("architecture"));
+        ModelConfig g = ModelConfig.read(global);
+        @SuppressWarnings("unchecked") Map<String, Object> h2 = (Map<String, Object>) exportAndCompare(global, "f32").get("header");
+        assertEquals(g.hasPerLayerShapes() ? "deci" : "llama", h2.get("architecture"));
+    }
+
+    /**
      * A heads- and width-pruned stories260K, cut by hand: layer 0 loses its last KV group (query heads 6 and 7 and
      * KV head 3), layer 1's MLP keeps 128 of 172 channels. Its layers now differ, so it goes out as llama.cpp's "deci".
      */
