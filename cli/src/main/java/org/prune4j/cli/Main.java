@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
                 DemoCommand.class,
                 TrainCommand.class,
                 DistillCommand.class,
+                CompressCommand.class,
                 DevicesCommand.class,
                 ExportCommand.class,
                 SweepCommand.class,
