@@ -14,7 +14,7 @@ import org.prune4j.transformer.LlamaModel;
 
 /**
  * Minitron's candidate architectures for a parameter budget: uniform sizes of hidden_size, intermediate_size,
- * num_attention_heads (multiples of the KV heads, which stay) and num_hidden_layers on a rounding grid, each axis
+ * num_attention_heads (multiples of the KV heads, which stay; under MHA a head keeps its K/V head) and num_hidden_layers on a rounding grid, each axis
  * at most {@code maxWidth} / {@code maxDepth} below the original, kept when within ±tolerance of the budget. Counts
  * come from the pruned config ({@link LlamaModel#expectedShapes}), so they equal what the writer writes.
  */
@@ -125,7 +125,7 @@ public final class Candidates {
         return new Enumeration(budget, dense, List.copyOf(grid), List.copyOf(fit), smallest, largest);
     }
 
-    /** Exact parameters of {@code cfg} pruned uniformly to these sizes (KV heads and head size unchanged). */
+    /** Exact parameters of {@code cfg} pruned uniformly to these sizes (head size and, except under MHA, KV heads unchanged). */
     public static long params(ModelConfig cfg, int hidden, int intermediate, int heads, int layers) {
         long p = 0;
         for (int[] s : LlamaModel.expectedShapes(config(cfg, hidden, intermediate, heads, layers)).values()) {
@@ -142,7 +142,8 @@ public final class Candidates {
         for (int i = 0; i < layers; i++) keep[i] = i;
         try {
             ModelConfig.Builder b = cfg.toBuilder().keepLayers(keep).hiddenSize(hidden).headDim(cfg.headDim());
-            for (int i = 0; i < layers; i++) b.layer(i, heads, cfg.numKvHeads(0), intermediate);
+            int kv = cfg.numKvHeads(0) == cfg.numHeads(0) ? heads : cfg.numKvHeads(0); // MHA: a head's K/V go with it (Planner)
+            for (int i = 0; i < layers; i++) b.layer(i, heads, kv, intermediate);
             return b.build();
         } catch (ConfigException e) {
             throw new StructuredException("candidate " + hidden + "/" + intermediate + "/" + heads + "/" + layers + ": " + e.getMessage());
