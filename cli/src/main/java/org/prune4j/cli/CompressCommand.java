@@ -39,6 +39,7 @@ import org.prune4j.pruning.structured.StructuredWriter;
 import org.prune4j.pruning.structured.UnitKind;
 import org.prune4j.pruning.structured.UnitScores;
 import org.prune4j.pruning.structured.search.Candidates;
+import org.prune4j.tensor.Kernels;
 import org.prune4j.transformer.LlamaModel;
 import org.prune4j.transformer.Perplexity;
 import picocli.CommandLine.Command;
@@ -143,7 +144,7 @@ public final class CompressCommand implements Callable<Integer> {
                 throw new UsageException(cl, "--work " + wd + " holds another run's results (other model, data or options); remove it or give another --work");
         } else AtomicFiles.writeString(keyFile, runKey);
 
-        Kernels kk = new Kernels(device);
+        Kernels kk = device.kernels();
         Tokenizer tok = Tokenizers.load(model);
         int[] calibIds = tokens(calib, tok, cfg), dataIds = data.equals(calib) ? calibIds : tokens(data, tok, cfg), evalIds = tokens(eval, tok, cfg);
         int[][] calibW = Windows.first(calibIds, Math.min(calibSamples, Math.max(1, calibIds.length / seqLen)), seqLen, calib.toString());
@@ -152,7 +153,7 @@ public final class CompressCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         try (SafeTensors st = SafeTensors.open(model)) {
             TensorSource src = TensorSource.of(st);
-            LlamaModel teacher = LlamaModel.load(st, cfg, kk.k());
+            LlamaModel teacher = LlamaModel.load(st, cfg, kk);
             double teacherPpl = Perplexity.evaluate(teacher, evalW, batch, null).ppl();
             err.printf(Locale.ROOT, "compress: teacher eval ppl %.3f; scoring with minitron on %d windows x %d%n", teacherPpl, calibW.length, seqLen);
             Set<UnitKind> kinds = EnumSet.of(UnitKind.HEAD, UnitKind.NEURON, UnitKind.CHANNEL, UnitKind.LAYER);
@@ -229,11 +230,6 @@ public final class CompressCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The devices' kernels, once. */
-    private record Kernels(org.prune4j.tensor.Kernels k) {
-        Kernels(DeviceOptions d) { this(d.kernels()); }
-    }
-
     /** What one distillation gave: perplexity before and after, loss per step, seconds, the folder of the trained model. */
     private record Run(double pplBefore, double pplAfter, List<Object> losses, double seconds, Path dir) {}
 
@@ -242,7 +238,7 @@ public final class CompressCommand implements Callable<Integer> {
                         Kernels kk, PrintStream err, String what) throws IOException {
         long t0 = System.nanoTime();
         StructuredWriter.write(model, cfg, src, plan, dir, true, Map.of("pruned_by", "prune4j compress"), null);
-        LlamaModel s = LlamaModel.load(dir, kk.k());
+        LlamaModel s = LlamaModel.load(dir, kk);
         double before = Perplexity.evaluate(s, evalW, batch, null).ppl();
         KdObjective obj = new KdObjective(teacher, s, new KdObjective.Config(KdObjective.LogitLoss.KL, 1f, 1.0, KdObjective.HiddenLoss.NONE, 0, null), seed);
         Batches b = new Batches(dataIds, batch, seqLen, Batches.Sampling.FIRST, seed, data.toString());
