@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
                 DemoCommand.class,
                 TrainCommand.class,
                 DistillCommand.class,
+                CompressCommand.class,
                 DevicesCommand.class,
                 ExportCommand.class,
                 SweepCommand.class,
