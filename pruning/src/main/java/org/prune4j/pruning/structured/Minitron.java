@@ -1,12 +1,9 @@
 package org.prune4j.pruning.structured;
 
-import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.EnumSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.prune4j.tensor.Kernels;
 import org.prune4j.tensor.Tensor;
 import org.prune4j.transformer.Linear;
 import org.prune4j.transformer.LlamaModel;

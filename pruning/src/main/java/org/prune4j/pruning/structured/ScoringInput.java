@@ -23,6 +23,7 @@ public record ScoringInput(LlamaModel model, int[][] windows, int batch, Aggrega
         options = options == null ? Map.of() : Map.copyOf(options);
         seq = seq == null ? Aggregation.MEAN : seq;
         batchAgg = batchAgg == null ? Aggregation.L2 : batchAgg;
+        log = log == null ? new PrintStream(java.io.OutputStream.nullOutputStream()) : log; // never null: criteria print progress unguarded
     }
 
     /** The windows in consecutive batches of at most {@link #batch()} (the last one may be smaller). */

@@ -1,6 +1,5 @@
 package org.prune4j.pruning.verify;
 
-import org.prune4j.pruning.Sparsity;
 import org.prune4j.tensor.Tensor;
 
 /**
