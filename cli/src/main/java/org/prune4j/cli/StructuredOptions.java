@@ -26,8 +26,12 @@ public final class StructuredOptions {
     String kvReduce;
 
     @Option(names = "--allocation", defaultValue = "uniform", description = "uniform (same sizes in every layer, a plain HF config; default) or global"
-            + " (heads and neurons ranked across layers; per-layer shapes that prune4j reads and Hugging Face does not).")
+            + " (heads and neurons ranked across layers; per-layer shapes that prune4j reads and Hugging Face does not; see --hf-pad).")
     String allocation;
+
+    @Option(names = "--hf-pad", description = {"Structured, with per-layer shapes (--allocation global): write every layer zero-padded to the widest",
+            "layer's heads, KV heads and neurons instead, a plain config that Hugging Face loads; the same function."})
+    boolean hfPad;
 
     @Option(names = "--agg-seq", defaultValue = "mean", description = "minitron: reduction over a window's positions: mean (default), l2 or var.")
     String aggSeq;

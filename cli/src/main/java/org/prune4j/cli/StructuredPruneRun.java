@@ -103,7 +103,7 @@ final class StructuredPruneRun {
             }
             StructuredPruner.Job job = new StructuredPruner.Job(s.fdr != null ? null : c.method, targets, opts, planIn, s.fdr != null ? null : s.planOut, windows,
                     s.batch, seq, batchAgg, c.seed, copts, c.out, c.force,
-                    Map.of("pruned_by", "prune4j", "method", c.method == null ? "mean-pool" : c.method, "target", s.fdr != null ? "fdr " + s.fdr + " " + s.unit : s.plan != null ? "plan" : targets.describe()));
+                    Map.of("pruned_by", "prune4j", "method", c.method == null ? "mean-pool" : c.method, "target", s.fdr != null ? "fdr " + s.fdr + " " + s.unit : s.plan != null ? "plan" : targets.describe()), s.hfPad);
             StructuredPruner.Result r;
             try {
                 r = StructuredPruner.run(c.model, cfg, TensorSource.of(st), () -> LlamaModel.load(st, cfg, k), job, c.common.log());

@@ -4,8 +4,9 @@ import org.prune4j.tensor.Tensor;
 
 /**
  * One output tensor of a structured plan made from one source tensor: output row r is the mean of the source rows
- * {@code rows[r]} (one row: a selection; several: KV mean-pooling), restricted to the source columns {@code cols}
- * (null: all). The source is read one row at a time, so a memory-mapped BF16 checkpoint is never widened whole.
+ * {@code rows[r]} (one row: a selection; several: KV mean-pooling; none: a zero row, {@code --hf-pad}), restricted
+ * to the source columns {@code cols} (null: all; {@link HfPadding#ZERO}: a zero column). The source is read one
+ * row at a time, so a memory-mapped BF16 checkpoint is never widened whole.
  */
 record Gather(int[][] rows, int[] cols) {
     /** Every row of a source with n rows, each alone. */
@@ -13,17 +14,17 @@ record Gather(int[][] rows, int[] cols) {
         return each(Planner.iota(n));
     }
 
-    /** Each index alone. */
+    /** Each index alone ({@link HfPadding#ZERO}: no source row, a zero row). */
     static int[][] each(int[] idx) {
         int[][] r = new int[idx.length][];
-        for (int i = 0; i < idx.length; i++) r[i] = new int[] {idx[i]};
+        for (int i = 0; i < idx.length; i++) r[i] = idx[i] == HfPadding.ZERO ? new int[0] : new int[] {idx[i]};
         return r;
     }
 
-    /** The d rows of every unit in {@code units} (heads, D rows each), each alone. */
+    /** The d rows of every unit in {@code units} (heads, D rows each), each alone; a {@link HfPadding#ZERO} unit gives d ZERO rows. */
     static int[] blocks(int[] units, int d) {
         int[] r = new int[units.length * d];
-        for (int i = 0; i < units.length; i++) for (int j = 0; j < d; j++) r[i * d + j] = units[i] * d + j;
+        for (int i = 0; i < units.length; i++) for (int j = 0; j < d; j++) r[i * d + j] = units[i] == HfPadding.ZERO ? HfPadding.ZERO : units[i] * d + j;
         return r;
     }
 
@@ -67,15 +68,19 @@ record Gather(int[][] rows, int[] cols) {
             java.util.Arrays.fill(acc, 0);
             for (int s : rows[r]) {
                 src.select(0, s).copyTo(row, 0);
-                for (int c = 0; c < outCols; c++) acc[c] += row[cols == null ? c : cols[c]];
+                for (int c = 0; c < outCols; c++) {
+                    int from = cols == null ? c : cols[c];
+                    if (from != HfPadding.ZERO) acc[c] += row[from];
+                }
             }
             int n = rows[r].length;
-            for (int c = 0; c < outCols; c++) out[r * outCols + c] = (float) (acc[c] / n);
+            if (n > 0) for (int c = 0; c < outCols; c++) out[r * outCols + c] = (float) (acc[c] / n);
         }
         return Tensor.of(out, rows.length, outCols);
     }
 
     private static float mean(float[] v, int[] idx, int base, int stride) {
+        if (idx.length == 0) return 0;
         double s = 0;
         for (int i : idx) s += v[base + i * stride];
         return (float) (s / idx.length);

@@ -25,11 +25,18 @@ public final class StructuredPruner {
     /**
      * One job. {@code method} may be null when no target needs scores (mean-pooling only) or a plan is given;
      * {@code windows} is asked for only when the criterion reads data; {@code out} may be null with {@code planOut}
-     * (score once, apply later).
+     * (score once, apply later); {@code hfPad} pads per-layer shapes with zero units to a plain config ({@link HfPadding}).
      */
     public record Job(String method, Targets targets, Planner.Options options, Path planIn, Path planOut, Supplier<int[][]> windows,
                       int batch, Aggregation seq, Aggregation batchAgg, long seed, Map<String, String> criterionOptions,
-                      Path out, boolean replace, Map<String, String> metadata) {}
+                      Path out, boolean replace, Map<String, String> metadata, boolean hfPad) {
+        /** A job without {@code --hf-pad}. */
+        public Job(String method, Targets targets, Planner.Options options, Path planIn, Path planOut, Supplier<int[][]> windows,
+                   int batch, Aggregation seq, Aggregation batchAgg, long seed, Map<String, String> criterionOptions,
+                   Path out, boolean replace, Map<String, String> metadata) {
+            this(method, targets, options, planIn, planOut, windows, batch, seq, batchAgg, seed, criterionOptions, out, replace, metadata, false);
+        }
+    }
 
     /** What a run did. */
     public record Result(Plan plan, StructuredWriter.Output output, double scoreSeconds, double writeSeconds, long calibrationTokens) {}
@@ -101,7 +108,8 @@ public final class StructuredPruner {
             Map<String, String> md = new LinkedHashMap<>(job.metadata() == null ? Map.of() : job.metadata());
             md.put("method", plan.criterion()); // from the plan, so a plan applied again writes the same header
             md.put("target", describe(plan.targets()));
-            output = StructuredWriter.write(model, cfg, src, plan, job.out(), job.replace(), md, log);
+            if (job.hfPad() && plan.perLayerShapes()) md.put("hf_pad", "zero units up to the widest layer");
+            output = StructuredWriter.write(model, cfg, src, plan, job.out(), job.replace(), job.hfPad(), md, log);
             writeSeconds = (System.nanoTime() - t0) / 1e9;
         }
         return new Result(plan, output, scoreSeconds, writeSeconds, calibTokens);

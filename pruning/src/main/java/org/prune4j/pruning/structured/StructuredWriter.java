@@ -31,11 +31,21 @@ public final class StructuredWriter {
 
     /** The config of the pruned model: kept layers, new sizes, head_dim explicit; per-layer shapes only when they differ. */
     public static ModelConfig config(ModelConfig cfg, Plan plan) throws org.prune4j.io.config.ConfigException {
+        return config(cfg, plan, false);
+    }
+
+    /**
+     * The config of the pruned model; with {@code hfPad} every layer has the widths of {@link HfPadding#widths},
+     * so the config is a plain one without per-layer shapes.
+     */
+    public static ModelConfig config(ModelConfig cfg, Plan plan, boolean hfPad) throws org.prune4j.io.config.ConfigException {
         int[] keep = plan.layers().stream().mapToInt(Plan.LayerPlan::source).toArray();
         ModelConfig.Builder b = cfg.toBuilder().keepLayers(keep).hiddenSize(plan.hiddenSize()).headDim(cfg.headDim());
+        HfPadding.Widths w = HfPadding.widths(plan);
         for (int i = 0; i < keep.length; i++) {
             Plan.LayerPlan p = plan.layers().get(i);
-            b.layer(i, p.numHeads(), p.numKvHeads(), p.intermediateSize());
+            if (hfPad) b.layer(i, w.heads(), w.kvHeads(), w.intermediate());
+            else b.layer(i, p.numHeads(), p.numKvHeads(), p.intermediateSize());
         }
         return b.build();
     }
@@ -50,6 +60,12 @@ public final class StructuredWriter {
 
     /** Every output tensor in write order: name in the new model -> (source name, gather). */
     static Map<String, Map.Entry<String, Gather>> layout(ModelConfig cfg, TensorSource src, Plan plan) throws IOException {
+        return layout(cfg, src, plan, false);
+    }
+
+    /** The layout, with every layer zero-padded to {@link HfPadding#widths} when {@code hfPad}. */
+    static Map<String, Map.Entry<String, Gather>> layout(ModelConfig cfg, TensorSource src, Plan plan, boolean hfPad) throws IOException {
+        HfPadding.Widths w = HfPadding.widths(plan);
         int d = cfg.headDim(), c = cfg.hiddenSize();
         int[] ch = plan.channels();
         boolean allChannels = ch.length == c;
@@ -70,8 +86,9 @@ public final class StructuredWriter {
             Plan.LayerPlan p = plan.layers().get(i);
             int l = p.source();
             String from = "model.layers." + l + ".", to = "model.layers." + i + ".";
-            int[][] qRows = Gather.each(Gather.blocks(p.heads(), d)), kvRows = Gather.pooled(p.kv(), d), nRows = Gather.each(p.neurons());
-            int[] oCols = Gather.blocks(p.heads(), d), dCols = p.neurons();
+            HfPadding.Slots u = hfPad ? HfPadding.padded(p, w) : HfPadding.unpadded(p);
+            int[][] qRows = Gather.each(Gather.blocks(u.heads(), d)), kvRows = Gather.pooled(u.kv(), d), nRows = Gather.each(u.neurons());
+            int[] oCols = Gather.blocks(u.heads(), d), dCols = u.neurons();
             for (String n : names) {
                 if (layerOf(n) != l) continue;
                 String rest = n.substring(from.length());
@@ -102,8 +119,24 @@ public final class StructuredWriter {
      */
     public static Output write(Path model, ModelConfig cfg, TensorSource src, Plan plan, Path out, boolean replace,
                                Map<String, String> metadata, PrintStream log) throws IOException {
-        ModelConfig newCfg = config(cfg, plan);
-        Map<String, Map.Entry<String, Gather>> layout = layout(cfg, src, plan);
+        return write(model, cfg, src, plan, out, replace, false, metadata, log);
+    }
+
+    /**
+     * {@link #write}, with {@code hfPad}: every layer zero-padded to the widest layer's counts ({@link HfPadding}),
+     * a plain config that Hugging Face loads, the same function. A plan whose layers share one shape pads nothing
+     * and writes the same bytes as without it.
+     */
+    public static Output write(Path model, ModelConfig cfg, TensorSource src, Plan plan, Path out, boolean replace, boolean hfPad,
+                               Map<String, String> metadata, PrintStream log) throws IOException {
+        boolean pad = hfPad;
+        if (hfPad && log != null) {
+            HfPadding.Widths w = HfPadding.widths(plan);
+            log.println(plan.perLayerShapes() ? "hf-pad: every layer zero-padded to " + w.heads() + " query heads, " + w.kvHeads() + " key/value heads, intermediate "
+                    + w.intermediate() + " (a plain config; the same function)" : "hf-pad: the layers already share one shape; nothing to pad");
+        }
+        ModelConfig newCfg = config(cfg, plan, pad);
+        Map<String, Map.Entry<String, Gather>> layout = layout(cfg, src, plan, pad);
         long before = 0, after = 0;
         for (String n : src.names()) before += src.get(n).numel();
         List<String> files = new ArrayList<>();
