@@ -22,8 +22,10 @@ import org.prune4j.io.config.ModelConfig;
 import org.prune4j.io.data.TokenData;
 import org.prune4j.io.data.Windows;
 import org.prune4j.io.json.Json;
+import org.prune4j.io.safetensors.SafeTensors;
 import org.prune4j.io.safetensors.SafeTensorsWriter;
 import org.prune4j.io.tokenizer.Tokenizers;
+import org.prune4j.pruning.structured.SourceLayers;
 import org.prune4j.transformer.LlamaModel;
 import org.prune4j.transformer.Perplexity;
 import picocli.CommandLine.Command;
@@ -66,8 +68,11 @@ public final class DistillCommand implements Callable<Integer> {
     String hiddenLoss;
     @Option(names = "--hidden-weight", defaultValue = "1", description = "Weight of the hidden loss (default ${DEFAULT-VALUE}).")
     double hiddenWeight;
-    @Option(names = "--layer-map", description = "Teacher layer of each student layer, comma-separated (-1: none), e.g. 0,1,3,4 (default: identity when depths match).")
+    @Option(names = "--layer-map", description = "Teacher layer of each student layer, comma-separated (-1: none), e.g. 0,1,3,4 (default: the kept layers of --plan,"
+            + " else of the student's metadata that prune --target writes, else the identity when depths match).")
     String layerMap;
+    @Option(names = "--plan", description = "The structured plan the student was pruned with (prune --plan-out): --hidden-loss maps each kept layer to its teacher layer.")
+    Path plan;
 
     @Option(names = "--seq-len", defaultValue = "128", description = "Window length in tokens (default ${DEFAULT-VALUE}).")
     int seqLen;
@@ -180,6 +185,7 @@ public final class DistillCommand implements Callable<Integer> {
             TokenizerFiles.requireSame(teacher, student);
         }
         int[] map = layerMap(cl, t, s, hidden);
+        String mapFrom = layerMap != null ? layerMap : map == null ? "null" : java.util.Arrays.toString(map);
         KdObjective.Config kcfg;
         try {
             kcfg = new KdObjective.Config(logitLoss, temperature, alpha, hidden, hiddenWeight, map);
@@ -202,7 +208,7 @@ public final class DistillCommand implements Callable<Integer> {
         SparsityMasks masks = SparsityMasks.of(s.parameters());
         boolean keep = keepSparsity != null ? keepSparsity : !masks.isEmpty();
         String recipe = String.join(" ", "distill", String.valueOf(teacher == null ? "-" : teacher.toAbsolutePath().normalize()), loss, Float.toString(temperature),
-                Double.toString(alpha), hiddenLoss, Double.toString(hiddenWeight), String.valueOf(layerMap), Double.toString(lr), Double.toString(minLr), schedule,
+                Double.toString(alpha), hiddenLoss, Double.toString(hiddenWeight), mapFrom, Double.toString(lr), Double.toString(minLr), schedule,
                 Integer.toString(warmup), Double.toString(weightDecay), Boolean.toString(decayNorms), Double.toString(beta1), Double.toString(beta2),
                 Double.toString(eps), Integer.toString(gradAccum), Double.toString(clip), Boolean.toString(keep));
         if (teacherCache != null) recipe += " teacher-cache top-" + teacherTopK;
@@ -248,6 +254,7 @@ public final class DistillCommand implements Callable<Integer> {
                 ids.length, batches.windows(), seqLen, how.name().toLowerCase(Locale.ROOT));
 
         Map<String, Object> result = new LinkedHashMap<>();
+        if (map != null) result.put("layer_map", map);
         if (evalW != null && loop.stepsDone() == 0) {
             double ppl = Perplexity.evaluate(s, evalW, batch, null).ppl();
             result.put("eval_ppl_before", ppl);
@@ -296,9 +303,13 @@ public final class DistillCommand implements Callable<Integer> {
         }
         s.setTrainable(false);
         ModelConfig cfg = s.config();
+        Map<String, String> carried; // where the student's layers came from, for a later --hidden-loss run
+        try (SafeTensors st = SafeTensors.open(student)) {
+            carried = SourceLayers.carried(st.metadata());
+        }
         AtomicFiles.buildFolder(out, force, dir -> {
             cfg.write(dir.resolve(ModelConfig.FILE));
-            SafeTensorsWriter.write(dir.resolve("model.safetensors"), s.namedTensors(), Map.of());
+            SafeTensorsWriter.write(dir.resolve("model.safetensors"), s.namedTensors(), carried);
             TokenizerFiles.copy(student, dir);
         });
         result.put("first_loss", firstLast[0]);
@@ -320,16 +331,18 @@ public final class DistillCommand implements Callable<Integer> {
         return TokenData.fromText(f, tok, docSeparator, true);
     }
 
-    /** --layer-map parsed, or the identity when depths match; null without a hidden loss. */
-    private int[] layerMap(picocli.CommandLine cl, LlamaModel t, LlamaModel s, KdObjective.HiddenLoss hidden) {
-        if (hidden == KdObjective.HiddenLoss.NONE) return null;
-        if (layerMap == null) {
-            if (t.numLayers() != s.numLayers())
-                throw new UsageException(cl, "the student has " + s.numLayers() + " layers and the teacher " + t.numLayers() + ": give --layer-map (the teacher layer of each student layer)");
-            int[] id = new int[s.numLayers()];
-            for (int i = 0; i < id.length; i++) id[i] = i;
-            return id;
+    /** --layer-map parsed, or the default ({@link DistillLayerMap}: the plan's kept layers, or the identity); null without a hidden loss. */
+    private int[] layerMap(picocli.CommandLine cl, LlamaModel t, LlamaModel s, KdObjective.HiddenLoss hidden) throws IOException {
+        if (hidden == KdObjective.HiddenLoss.NONE) {
+            if (plan != null || layerMap != null) throw new UsageException(cl, "--plan and --layer-map choose the layers of --hidden-loss; give --hidden-loss cosine|mse");
+            return null;
         }
+        if (layerMap == null) {
+            DistillLayerMap.Resolved r = DistillLayerMap.resolve(plan, student, s.numLayers(), teacher, t.numLayers());
+            common.log().println("distill: hidden loss layer map from " + r.from());
+            return r.map();
+        }
+        if (plan != null) throw new UsageException(cl, "give --layer-map or --plan, not both");
         String[] parts = layerMap.split(",");
         if (parts.length != s.numLayers()) throw new UsageException(cl, "--layer-map has " + parts.length + " entries; the student has " + s.numLayers() + " layers");
         int[] m = new int[parts.length];
