@@ -2,6 +2,7 @@ package org.prune4j.api;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -71,11 +72,20 @@ public final class Prune {
                 for (var info : st.infos()) modelParams += info.numel();
                 CheckpointPruner.Output out = CheckpointPruner.run(o.model(), cfg, st, windows,
                         new SequentialPruner.Options(pruner, plan, k, o.microBatch(), listener.asPrintStream()), o.out(), o.force(),
-                        Map.of("pruned_by", "prune4j", "method", o.method(), "target", plan.describe()), o.saveFormat());
+                        metadata(o.method(), plan.describe()), o.saveFormat());
                 return new Result(out.result(), plan, modelParams, out.files(), calibLine);
             }
         } catch (IOException | RuntimeException e) {
             throw Prune4jException.wrap(e);
         }
+    }
+
+    /** The safetensors {@code __metadata__} of a pruned checkpoint, in a fixed order (Map.of's order changes from JVM to JVM, and with it the bytes). */
+    static Map<String, String> metadata(String method, String target) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("pruned_by", "prune4j");
+        m.put("method", method);
+        m.put("target", target);
+        return m;
     }
 }

@@ -104,6 +104,10 @@ class ApiTest {
         });
         assertFalse(lines.isEmpty());
         assertTrue(lines.getFirst().startsWith("prune4j prune: magnitude"), lines.toString());
+        // the header's metadata in a fixed order, so the same inputs give the same bytes in every JVM (Map.of's order is per JVM)
+        byte[] head = Files.readAllBytes(tmp.resolve("m/model.safetensors"));
+        String header = new String(head, 8, 120, java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(header.startsWith("{\"__metadata__\":{\"format\":\"pt\",\"pruned_by\":\"prune4j\",\"method\":\"magnitude\",\"target\":"), header);
         Model m = Model.load(tmp.resolve("m"), ScalarKernels.INSTANCE);
         m.save(tmp.resolve("saved"), false);
         Model back = Model.load(tmp.resolve("saved"), ScalarKernels.INSTANCE);
@@ -117,12 +121,17 @@ class ApiTest {
         ModelConfig cfg = ModelConfig.read(dense);
         List<String> targets = List.of("intermediate_size=" + Math.max(1, cfg.intermediateSize(0) / 2));
         Path plan = tmp.resolve("plan.json");
-        StructuredPruneOptions o = StructuredPruneOptions.of(dense, "magnitude", targets, null, tmp.resolve("s1"));
-        var first = PruneStructured.run(new StructuredPruneOptions(o.model(), o.method(), o.targets(), null, plan, o.kvReduce(), o.allocation(),
-                o.aggSeq(), o.aggBatch(), o.depthMetric(), false, 8, Map.of(), null, null, 128, null, "random", 0, o.out(), false), ScalarKernels.INSTANCE, ProgressListener.NONE);
-        var again = PruneStructured.run(new StructuredPruneOptions(dense, null, List.of(), plan, null, "mean-pool", "uniform", "mean", "l2", "bi", false, 8,
-                Map.of(), null, null, 128, null, "random", 0, tmp.resolve("s2"), false), ScalarKernels.INSTANCE, ProgressListener.NONE);
+        StructuredPruneOptions o = StructuredPruneOptions.builder(dense).method("magnitude").targets(targets).planOut(plan).out(tmp.resolve("s1")).build();
+        var first = PruneStructured.run(o, ScalarKernels.INSTANCE, ProgressListener.NONE);
+        var again = PruneStructured.run(StructuredPruneOptions.builder(dense).plan(plan).out(tmp.resolve("s2")).build(), ScalarKernels.INSTANCE, ProgressListener.NONE);
         assertEquals(first.plan(), again.plan());
+        // the flags' rules, typed, before anything is read or written
+        var taylorOnly = assertThrows(Prune4jException.InvalidOptions.class, () -> PruneStructured.run(
+                StructuredPruneOptions.builder(dense).method("magnitude").targets(targets).taylor("first").out(tmp.resolve("s3")).build(), ScalarKernels.INSTANCE, ProgressListener.NONE));
+        assertTrue(taylorOnly.getMessage().contains("options of --method taylor"), taylorOnly.getMessage());
+        assertThrows(Prune4jException.InvalidOptions.class, () -> PruneStructured.run(
+                StructuredPruneOptions.builder(dense).method("magnitude").targets(targets).hfPad(true).out(tmp.resolve("s3")).build(), ScalarKernels.INSTANCE, ProgressListener.NONE));
+        assertFalse(Files.exists(tmp.resolve("s3")));
         assertTrue(first.output().paramsAfter() < first.output().paramsBefore());
         VerifyReport v = Verify.run(dense, tmp.resolve("s2"), new CheckpointVerifier.Options(plan, null, null, null, 5));
         assertTrue(v.passed(), v.text());
