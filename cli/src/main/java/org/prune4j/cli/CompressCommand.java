@@ -53,7 +53,7 @@ public final class CompressCommand implements Callable<Integer> {
     Path out;
     @Option(names = "--force", description = "Replace an existing output folder.")
     boolean force;
-    @Option(names = "--work", description = "Work folder for per-candidate results (resume); default OUT.work.")
+    @Option(names = "--work", description = "Work folder (resume): the dense scores, one row per finished candidate, the checkpoint of the run in progress; default OUT.work.")
     Path work;
     @Option(names = "--report", description = "Also write the report (candidates.csv/json, plan.json, losses.csv, compress.json) to this folder.")
     Path report;

@@ -120,6 +120,7 @@ public final class Compress {
                 Path res = wd.resolve(stem + ".json");
                 if (Files.exists(res)) {
                     rows.add(Json.parseObject(Files.readString(res), false));
+                    CandidateStep.clean(wd, stem, false); // a kill between the row and the clean-up leaves its checkpoint
                     resumed++;
                     l.message(String.format(Locale.ROOT, "%s (%s) done earlier, kept from %s", what, cand.describe(), res));
                     continue;
