@@ -85,7 +85,7 @@ public final class CompressCommand implements Callable<Integer> {
     boolean force;
     @Option(names = "--work", description = "Work folder for per-candidate results (resume); default OUT.work.")
     Path work;
-    @Option(names = "--report", description = "Also write the report (candidates.csv/json, plan.json, losses.csv, compress.json) to this folder.")
+    @Option(names = "--report", description = "Also write the report (report.html with plots, candidates.csv/json, plan.json, losses.csv, compress.json) to this folder.")
     Path report;
 
     @Option(names = "--axes", defaultValue = "width,depth", description = "Axes that may shrink: width, depth or width,depth (default ${DEFAULT-VALUE}).")
@@ -273,6 +273,7 @@ public final class CompressCommand implements Callable<Integer> {
         Files.writeString(dir.resolve("candidates.json"), json);
         Files.writeString(dir.resolve("losses.csv"), losses);
         Files.writeString(dir.resolve("compress.json"), Json.writePretty(summary, 2));
+        org.prune4j.cli.report.CompressReport.write(dir);
     }
 
     /** Everything that decides the search's results, so a work folder is reused only by the same run. */
