@@ -187,7 +187,7 @@ public final class RunCommand implements Callable<Integer> {
                 Object o;
                 try {
                     o = Json.parse(line);
-                } catch (RuntimeException e) {
+                } catch (org.prune4j.io.json.JsonException e) {
                     continue; // a line cut short by the kill
                 }
                 if (o instanceof Map<?, ?> m && m.get("step") instanceof Number n && n.longValue() <= step) keep.append(line).append('\n');

@@ -99,7 +99,13 @@ public record DistillReport(String student, String teacher, String data, String 
             p.plot("Held-out perplexity", Svg.lines("eval perplexity during distillation", "optimizer step", "perplexity", List.of(new Svg.Series("student", x, y)), true),
                     "Perplexity of the student (exp of the mean next-token NLL) on " + eval + ", before training (step 0), every --eval-every steps and after the last step.");
         }
-        p.plot("Learning rate", Svg.lines("learning rate per step", "optimizer step", "learning rate", List.of(series("lr", "lr")), false),
+        Svg.Series lr = series("lr", "lr");
+        double top = 0;
+        for (double v : lr.y()) top = Math.max(top, v);
+        int e = top > 0 ? (int) Math.floor(Math.log10(top)) : 0; // tick labels as 1.00, 2.00 x 1e-3, not 1.00e-03 over the axis title
+        double[] scaled = lr.y().clone();
+        for (int i = 0; i < scaled.length; i++) scaled[i] /= Math.pow(10, e);
+        p.plot("Learning rate", Svg.lines("learning rate per step", "optimizer step", "learning rate (× 1e" + e + ")", List.of(new Svg.Series("lr", lr.x(), scaled)), false),
                 "The AdamW learning rate each step used (warm-up, then the schedule).");
 
         List<List<Object>> rows = new ArrayList<>();
