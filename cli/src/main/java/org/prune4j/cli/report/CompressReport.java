@@ -99,12 +99,12 @@ public record CompressReport(Map<String, Object> summary, List<Map<String, Objec
             series.add(series("after search", after, false));
             series.add(series("Pareto front", paretoFront(after), true));
             series.add(series("final model", List.of(new double[]{num(summary.get("best_params")), num(summary.get("final_ppl"))}), false));
-            series.add(series("dense teacher", List.of(new double[]{num(summary.get("dense_params")), num(summary.get("teacher_ppl"))}), false));
             p.plot("Parameters vs perplexity", Svg.lines("structured candidates: parameters vs perplexity", "parameters", "perplexity", series, true),
                     "Each searched candidate architecture (the shapes within the parameter budget's tolerance), pruned from the dense model by Minitron's scores: its perplexity "
                             + "(exp of the mean next-token NLL on the --eval windows) right after pruning and after the short search distillation of " + summary.get("search_steps")
                             + " steps; the Pareto front joins the searched candidates no other beats on both parameters and perplexity. The final model is the best candidate after "
-                            + summary.get("final_steps") + " steps; the dense teacher for reference.");
+                            + summary.get("final_steps") + " steps. The dense teacher (" + summary.get("dense_params") + " parameters, perplexity "
+                            + Svg.num(num(summary.get("teacher_ppl"))) + ") is left off the plot so that the candidates spread over the axis.");
         }
         List<Svg.Series> curves = new ArrayList<>();
         losses.forEach((run, pts) -> curves.add(series(run, pts, true)));

@@ -35,7 +35,9 @@ public final class Svg {
         y0 -= pad; y1 += pad;
         Frame f = new Frame(x0, x1, y0, y1);
         StringBuilder sb = open(title);
-        axes(sb, f, xLabel, yLabel, logY);
+        boolean intX = true; // layers, steps: no ticks between integers
+        for (Series s : series) for (double v : s.x) intX &= v == Math.rint(v);
+        axes(sb, f, xLabel, yLabel, logY, intX);
         for (int i = 0; i < series.size(); i++) {
             Series s = series.get(i);
             String c = COLORS[i % COLORS.length];
@@ -61,7 +63,7 @@ public final class Svg {
         if (y1 <= 0) y1 = 1;
         Frame f = new Frame(0, labels.size(), 0, y1 * 1.05, 95); // room for slanted labels
         StringBuilder sb = open(title);
-        axes(sb, f, null, yLabel, false);
+        axes(sb, f, null, yLabel, false, false);
         double bw = (W - LEFT - RIGHT) / (double) Math.max(1, labels.size());
         boolean every = labels.size() <= 20;
         for (int i = 0; i < labels.size(); i++) {
@@ -157,7 +159,7 @@ public final class Svg {
         return sb;
     }
 
-    private static void axes(StringBuilder sb, Frame f, String xLabel, String yLabel, boolean logY) {
+    private static void axes(StringBuilder sb, Frame f, String xLabel, String yLabel, boolean logY, boolean intX) {
         int x0 = LEFT, x1 = W - RIGHT, y0 = H - f.bottom, y1 = TOP;
         sb.append("<g stroke=\"#333\" stroke-width=\"1\">");
         sb.append("<line x1=\"").append(x0).append("\" y1=\"").append(y0).append("\" x2=\"").append(x1).append("\" y2=\"").append(y0).append("\"/>");
@@ -169,7 +171,7 @@ public final class Svg {
             sb.append(text(x0 - 6, py + 4, "end", 11, num(logY ? Math.pow(10, t) : t)));
         }
         if (xLabel != null) {
-            for (double t : ticks(f.x0, f.x1)) sb.append(text(f.px(t), y0 + 16, "middle", 11, num(t)));
+            for (double t : ticks(f.x0, f.x1)) if (!intX || t == Math.rint(t)) sb.append(text(f.px(t), y0 + 16, "middle", 11, num(t)));
             sb.append(text((x0 + x1) / 2.0, H - 12, "middle", 12, xLabel));
         }
         sb.append("<text font-size=\"12\" text-anchor=\"middle\" transform=\"translate(16,").append((y0 + y1) / 2).append(") rotate(-90)\">")
