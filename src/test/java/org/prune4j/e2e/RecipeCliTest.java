@@ -63,6 +63,10 @@ class RecipeCliTest {
         // checked by the command itself when the stage runs: its message carries the file and stage too
         assertRefused(r, "model: m\nstages:\n  - distill: {teacher: m, data: d, loss: hinge}\n", "r.yaml: stage 1 (distill): --loss must be kl, reverse-kl or ce");
         assertFalse(Files.exists(tmp.resolve("o/01-distill.json")), "a failed stage leaves no record");
+        // hard labels only need no teacher: past the plan, the stage runs and fails on the missing student folder, named with its stage
+        assertRefused(r, "model: m\nstages:\n  - distill: {data: d, loss: ce, hidden-loss: none}\n", "r.yaml: stage 1 (distill): ");
+        Cli c = Cli.run("run", r.toString(), "--out", tmp.resolve("o").toString());
+        assertFalse(c.err().contains("'teacher' is missing"), c.err());
     }
 
     private void assertRefused(Path recipe, String yaml, String message) throws Exception {

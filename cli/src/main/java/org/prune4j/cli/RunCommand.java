@@ -130,7 +130,7 @@ public final class RunCommand implements Callable<Integer> {
                     args.addAll(List.of("--student", m));
                     if (s.get("teacher") == null) {
                         if (beforePrune != null) args.addAll(List.of("--teacher", abs(beforePrune)));
-                        else if (!"ce".equals(s.get("loss")) || s.get("hidden-loss") != null)
+                        else if (!"ce".equals(s.get("loss")) || (s.get("hidden-loss") != null && !"none".equals(s.get("hidden-loss"))))
                             throw new IOException(where + ": key 'teacher' is missing and no prune stage comes before this one"
                                     + " (the teacher defaults to the model before the previous prune stage; --loss ce needs none)");
                     }
