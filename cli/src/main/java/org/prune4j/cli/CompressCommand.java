@@ -55,7 +55,7 @@ public final class CompressCommand implements Callable<Integer> {
     boolean force;
     @Option(names = "--work", description = "Work folder (resume): the dense scores, one row per finished candidate, the checkpoint of the run in progress; default OUT.work.")
     Path work;
-    @Option(names = "--report", description = "Also write the report (candidates.csv/json, plan.json, losses.csv, compress.json) to this folder.")
+    @Option(names = "--report", description = "Also write the report (report.html with plots, candidates.csv/json, plan.json, losses.csv, compress.json) to this folder.")
     Path report;
 
     @Option(names = "--axes", defaultValue = "width,depth", description = "Axes that may shrink: width, depth or width,depth (default ${DEFAULT-VALUE}).")
@@ -111,6 +111,7 @@ public final class CompressCommand implements Callable<Integer> {
         } catch (Prune4jException.InvalidOptions e) {
             throw new UsageException(cl, e.getMessage());
         }
+        if (report != null) org.prune4j.cli.report.CompressReport.write(report); // the page, drawn from the tables the run wrote there
         Map<String, Object> s = r.summary();
         StringBuilder text = new StringBuilder(String.format(Locale.ROOT,
                 "compressed %s to %,d parameters (%s): teacher ppl %.3f, best after pruning %.3f, after search %.3f, after final %.3f; Spearman(step 0, searched) %.3f",

@@ -141,6 +141,8 @@ public final class DistillCommand implements Callable<Integer> {
     int evalEvery;
     @Option(names = "--eval-windows", defaultValue = "64", description = "First W windows of --seq-len tokens of --eval (default ${DEFAULT-VALUE}).")
     int evalWindows;
+    @Option(names = "--report", paramLabel = "DIR", description = "Also write report.html (loss, eval-perplexity and learning-rate curves; with --log the whole history of a resumed run), report.json and steps.csv into DIR.")
+    Path reportDir;
 
     @Override
     public Integer call() throws Exception {
@@ -265,6 +267,7 @@ public final class DistillCommand implements Callable<Integer> {
         int startStep = loop.stepsDone();
         double[] firstLast = {Double.NaN, Double.NaN};
         int[][] ew = evalW;
+        java.util.List<Map<String, Object>> stepLines = new java.util.ArrayList<>();
         try (PrintStream logOut = log == null ? null : new PrintStream(Files.newOutputStream(log, StandardOpenOption.CREATE, StandardOpenOption.APPEND), true, StandardCharsets.UTF_8)) {
             loop.run(st -> {
                 if (Double.isNaN(firstLast[0])) firstLast[0] = st.loss();
@@ -286,6 +289,7 @@ public final class DistillCommand implements Callable<Integer> {
                 err.printf(Locale.ROOT, "distill: step %d/%d loss %.4f (%s) lr %.2e, %,.0f tokens/s, ETA %s%s%n", st.step(), steps, st.loss(), parts.toString().strip(),
                         st.lr(), rate, ProgressLine.clock(eta), line.containsKey("eval_ppl") ? String.format(Locale.ROOT, ", eval ppl %.3f", (Double) line.get("eval_ppl")) : "");
                 if (logOut != null) logOut.println(Json.write(line));
+                stepLines.add(line);
             }, checkpointDir, checkpointEvery);
         } catch (TrainLoop.NonFiniteLossException e) {
             throw new IOException(e.getMessage() + (checkpointDir != null ? "; the last good checkpoint is in " + checkpointDir : "") + "; no output written");
@@ -319,6 +323,12 @@ public final class DistillCommand implements Callable<Integer> {
         result.put("seconds", seconds);
         result.put("out", out.toString());
         if (loraSave != null) result.put("lora_save", loraSave.toString());
+        if (reportDir != null) {
+            var rep = new org.prune4j.cli.report.DistillReport(student.toString(), teacher == null ? null : teacher.toString(), data.toString(),
+                    eval == null ? null : eval.toString(), log != null ? org.prune4j.cli.report.DistillReport.readLog(log) : stepLines, result);
+            rep.page().write(reportDir, result);
+            err.println("distill: report in " + reportDir.resolve("report.html"));
+        }
         common.emit(String.format(Locale.ROOT, "distilled %s for %d steps (loss %.4f -> %.4f) in %.1f s%s; saved %s", student, loop.stepsDone(), firstLast[0], firstLast[1], seconds,
                 result.containsKey("eval_ppl") ? String.format(Locale.ROOT, ", eval ppl %.3f", (Double) result.get("eval_ppl")) : "", out), result);
         return 0;

@@ -130,7 +130,7 @@ public final class RunCommand implements Callable<Integer> {
                     args.addAll(List.of("--student", m));
                     if (s.get("teacher") == null) {
                         if (beforePrune != null) args.addAll(List.of("--teacher", abs(beforePrune)));
-                        else if (!"ce".equals(s.get("loss")) || s.get("hidden-loss") != null)
+                        else if (!"ce".equals(s.get("loss")) || (s.get("hidden-loss") != null && !"none".equals(s.get("hidden-loss"))))
                             throw new IOException(where + ": key 'teacher' is missing and no prune stage comes before this one"
                                     + " (the teacher defaults to the model before the previous prune stage; --loss ce needs none)");
                     }
@@ -187,7 +187,7 @@ public final class RunCommand implements Callable<Integer> {
                 Object o;
                 try {
                     o = Json.parse(line);
-                } catch (RuntimeException e) {
+                } catch (org.prune4j.io.json.JsonException e) {
                     continue; // a line cut short by the kill
                 }
                 if (o instanceof Map<?, ?> m && m.get("step") instanceof Number n && n.longValue() <= step) keep.append(line).append('\n');
