@@ -30,6 +30,13 @@ public class Prune4jException extends RuntimeException {
         }
     }
 
+    /** Training itself failed (the loss became NaN or infinite); the message says where the last good checkpoint is. */
+    public static final class TrainingFailed extends Prune4jException {
+        public TrainingFailed(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     static Prune4jException wrap(Exception e) {
         if (e instanceof Prune4jException p) return p;
         if (e instanceof java.nio.file.NoSuchFileException n) return new BadInput(n.getFile() + ": no such file", e);
