@@ -20,7 +20,7 @@ public final class Generate {
             int bos = tok.bosId() >= 0 ? tok.bosId() : model.config().bosTokenId() != null ? model.config().bosTokenId() : -1;
             int[] text = tok.encode(o.prompt());
             int[] prompt = bos < 0 ? text : prepend(bos, text);
-            if (prompt.length == 0) throw new Prune4jException.InvalidOptions("the tokenizer has no BOS token, so generation needs a non-empty prompt");
+            if (prompt.length == 0) throw new Prune4jException.InvalidOptions("the tokenizer has no BOS token, so generation needs a non-empty --prompt");
             for (int id : prompt)
                 if (id >= model.config().vocabSize())
                     throw new Prune4jException.BadInput("prompt token " + id + " is outside the model's vocabulary of " + model.config().vocabSize(), null);
