@@ -161,6 +161,7 @@ public final class Distill {
             if (t == null) throw invalid("--teacher-cache needs --teacher");
             long reads = (long) o.steps() * o.gradAccum() * o.batch();
             long total = Math.min(reads, batches.windows());
+            listener.progress("teacher cache", 0, total); // the clock of the cache's progress starts here
             try {
                 cache = TeacherCache.openOrBuild(o.teacherCache(), t, batches, (int) total, o.temperature(), o.teacherTopK(),
                         (d, n) -> listener.progress("teacher cache", d, total));

@@ -141,7 +141,7 @@ public final class DistillCommand implements Callable<Integer> {
                 @Override public void progress(String stage, long done, long total) {
                     if (!stage.equals("teacher cache")) return; // each step has its own message line
                     if (cache == null) cache = new ProgressLine(common.log(), "teacher cache", total, "windows", false);
-                    cache.update(done);
+                    if (done > 0) cache.update(done);
                 }
             });
         } catch (Prune4jException.InvalidOptions e) {
