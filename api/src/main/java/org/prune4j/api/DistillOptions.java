@@ -136,90 +136,257 @@ public record DistillOptions(Path teacher, Path student, Path data, String docSe
             this.out = out;
         }
 
-        /** Sets {@code --teacher}. @param v the value @return this builder */
+        /**
+         * Sets {@code --teacher}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder teacher(Path v) { teacher = v; return this; }
-        /** Sets {@code --doc-separator}. @param v the value @return this builder */
+        /**
+         * Sets {@code --doc-separator}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder docSeparator(String v) { docSeparator = v; return this; }
-        /** Sets {@code --force}. @param v the value @return this builder */
+        /**
+         * Sets {@code --force}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder force(boolean v) { force = v; return this; }
-        /** Sets {@code --loss}. @param v the value @return this builder */
+        /**
+         * Sets {@code --loss}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder loss(String v) { loss = v; return this; }
-        /** Sets {@code --temperature}. @param v the value @return this builder */
+        /**
+         * Sets {@code --temperature}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder temperature(float v) { temperature = v; return this; }
-        /** Sets {@code --alpha}. @param v the value @return this builder */
+        /**
+         * Sets {@code --alpha}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder alpha(double v) { alpha = v; return this; }
-        /** Sets {@code --hidden-loss}. @param v the value @return this builder */
+        /**
+         * Sets {@code --hidden-loss}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder hiddenLoss(String v) { hiddenLoss = v; return this; }
-        /** Sets {@code --hidden-weight}. @param v the value @return this builder */
+        /**
+         * Sets {@code --hidden-weight}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder hiddenWeight(double v) { hiddenWeight = v; return this; }
-        /** Sets {@code --layer-map}. @param v the value @return this builder */
+        /**
+         * Sets {@code --layer-map}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder layerMap(String v) { layerMap = v; return this; }
-        /** Sets {@code --seq-len}. @param v the value @return this builder */
+        /**
+         * Sets {@code --seq-len}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder seqLen(int v) { seqLen = v; return this; }
-        /** Sets {@code --batch}. @param v the value @return this builder */
+        /**
+         * Sets {@code --batch}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder batch(int v) { batch = v; return this; }
-        /** Sets {@code --grad-accum}. @param v the value @return this builder */
+        /**
+         * Sets {@code --grad-accum}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder gradAccum(int v) { gradAccum = v; return this; }
-        /** Sets {@code --data-sampling}. @param v the value @return this builder */
+        /**
+         * Sets {@code --data-sampling}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder dataSampling(String v) { dataSampling = v; return this; }
-        /** Sets {@code --steps}. @param v the value @return this builder */
+        /**
+         * Sets {@code --steps}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder steps(int v) { steps = v; return this; }
-        /** Sets {@code --lr}. @param v the value @return this builder */
+        /**
+         * Sets {@code --lr}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder lr(double v) { lr = v; return this; }
-        /** Sets {@code --min-lr}. @param v the value @return this builder */
+        /**
+         * Sets {@code --min-lr}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder minLr(double v) { minLr = v; return this; }
-        /** Sets {@code --schedule}. @param v the value @return this builder */
+        /**
+         * Sets {@code --schedule}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder schedule(String v) { schedule = v; return this; }
-        /** Sets {@code --warmup}. @param v the value @return this builder */
+        /**
+         * Sets {@code --warmup}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder warmup(int v) { warmup = v; return this; }
-        /** Sets {@code --decay-steps}. @param v the value @return this builder */
+        /**
+         * Sets {@code --decay-steps}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder decaySteps(Integer v) { decaySteps = v; return this; }
-        /** Sets {@code --weight-decay}. @param v the value @return this builder */
+        /**
+         * Sets {@code --weight-decay}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder weightDecay(double v) { weightDecay = v; return this; }
-        /** Sets {@code --decay-norms}. @param v the value @return this builder */
+        /**
+         * Sets {@code --decay-norms}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder decayNorms(boolean v) { decayNorms = v; return this; }
-        /** Sets {@code --beta1}. @param v the value @return this builder */
+        /**
+         * Sets {@code --beta1}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder beta1(double v) { beta1 = v; return this; }
-        /** Sets {@code --beta2}. @param v the value @return this builder */
+        /**
+         * Sets {@code --beta2}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder beta2(double v) { beta2 = v; return this; }
-        /** Sets {@code --eps}. @param v the value @return this builder */
+        /**
+         * Sets {@code --eps}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder eps(double v) { eps = v; return this; }
-        /** Sets {@code --clip}. @param v the value @return this builder */
+        /**
+         * Sets {@code --clip}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder clip(double v) { clip = v; return this; }
-        /** Sets {@code --seed}. @param v the value @return this builder */
+        /**
+         * Sets {@code --seed}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder seed(long v) { seed = v; return this; }
-        /** Sets {@code --keep-sparsity}. @param v the value @return this builder */
+        /**
+         * Sets {@code --keep-sparsity}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder keepSparsity(Boolean v) { keepSparsity = v; return this; }
-        /** Sets {@code --teacher-cache}. @param v the value @return this builder */
+        /**
+         * Sets {@code --teacher-cache}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder teacherCache(Path v) { teacherCache = v; return this; }
-        /** Sets {@code --teacher-top-k}. @param v the value @return this builder */
+        /**
+         * Sets {@code --teacher-top-k}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder teacherTopK(int v) { teacherTopK = v; return this; }
-        /** Sets {@code --lora-rank}. @param v the value @return this builder */
+        /**
+         * Sets {@code --lora-rank}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder loraRank(Integer v) { loraRank = v; return this; }
-        /** Sets {@code --lora-alpha}. @param v the value @return this builder */
+        /**
+         * Sets {@code --lora-alpha}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder loraAlpha(double v) { loraAlpha = v; return this; }
-        /** Sets {@code --lora-targets}. @param v the value @return this builder */
+        /**
+         * Sets {@code --lora-targets}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder loraTargets(String v) { loraTargets = v; return this; }
-        /** Sets {@code --lora-dropout}. @param v the value @return this builder */
+        /**
+         * Sets {@code --lora-dropout}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder loraDropout(double v) { loraDropout = v; return this; }
-        /** Sets {@code --lora-save}. @param v the value @return this builder */
+        /**
+         * Sets {@code --lora-save}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder loraSave(Path v) { loraSave = v; return this; }
-        /** Sets {@code --checkpoint-dir}. @param v the value @return this builder */
+        /**
+         * Sets {@code --checkpoint-dir}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder checkpointDir(Path v) { checkpointDir = v; return this; }
-        /** Sets {@code --checkpoint-every}. @param v the value @return this builder */
+        /**
+         * Sets {@code --checkpoint-every}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder checkpointEvery(int v) { checkpointEvery = v; return this; }
-        /** Sets {@code --resume}. @param v the value @return this builder */
+        /**
+         * Sets {@code --resume}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder resume(Path v) { resume = v; return this; }
-        /** Sets {@code --log}. @param v the value @return this builder */
+        /**
+         * Sets {@code --log}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder log(Path v) { log = v; return this; }
-        /** Sets {@code --eval}. @param v the value @return this builder */
+        /**
+         * Sets {@code --eval}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder eval(Path v) { eval = v; return this; }
-        /** Sets {@code --eval-every}. @param v the value @return this builder */
+        /**
+         * Sets {@code --eval-every}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder evalEvery(int v) { evalEvery = v; return this; }
-        /** Sets {@code --eval-windows}. @param v the value @return this builder */
+        /**
+         * Sets {@code --eval-windows}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder evalWindows(int v) { evalWindows = v; return this; }
 
-        /** Builds the options ({@link Distill#run} checks them). @return the options */
+        /**
+         * Builds the options ({@link Distill#run} checks them).
+         * @return the options
+         */
         public DistillOptions build() {
             return new DistillOptions(teacher, student, data, docSeparator, out, force, loss, temperature, alpha, hiddenLoss, hiddenWeight, layerMap,
                     seqLen, batch, gradAccum, dataSampling, steps, lr, minLr, schedule, warmup, decaySteps, weightDecay,

@@ -9,10 +9,22 @@ import org.prune4j.transformer.Sampler;
 public final class Generate {
     private Generate() {}
 
-    /** Every token (BOS and prompt included) and their decoded text. */
+    /**
+     * What was generated.
+     *
+     * @param tokens every token, BOS and prompt included
+     * @param text their decoded text
+     */
     public record Result(int[] tokens, String text) {}
 
-    /** Continues {@code o.prompt()} for {@code o.steps()} tokens. */
+    /**
+     * Continues {@code o.prompt()} for {@code o.steps()} tokens.
+     *
+     * @param m the model and its tokenizer
+     * @param o the options
+     * @param listener receives {@code progress("generate", tokens, steps)}
+     * @return the tokens and the text
+     */
     public static Result run(Model m, GenerateOptions o, ProgressListener listener) {
         try {
             Tokenizer tok = m.requireTokenizer();
