@@ -30,10 +30,25 @@ import org.prune4j.tensor.Kernels;
 public final class Prune {
     private Prune() {}
 
-    /** What a run did: per-linear reports and timings, the ratios applied, the checkpoint's parameters, the files written. */
+    /**
+     * What a run did.
+     *
+     * @param result per-linear reports and timings
+     * @param plan the ratios applied
+     * @param modelParams the checkpoint's parameters
+     * @param files the files written
+     * @param calibration what calibrated it, in words
+     */
     public record Result(SequentialPruner.Result result, SparsityPlan plan, long modelParams, List<String> files, String calibration) {}
 
-    /** Prunes {@code o.model()} into {@code o.out()} computing with {@code k}. */
+    /**
+     * Prunes {@code o.model()} into {@code o.out()} computing with {@code k}.
+     *
+     * @param o the options
+     * @param k what calibration and the pruners compute with
+     * @param listener receives the pruner's log lines
+     * @return the reports, ratios and files
+     */
     public static Result unstructured(PruneOptions o, Kernels k, ProgressListener listener) {
         Sparsity fallback;
         CalibrationData.Sampling how;

@@ -110,72 +110,204 @@ public record StructuredPruneOptions(Path model, String method, List<String> tar
             this.model = model;
         }
 
-        /** Sets {@code --method}. @param v the value @return this builder */
+        /**
+         * Sets {@code --method}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder method(String v) { method = v; return this; }
-        /** Sets every {@code --target KEY=VALUE}, replacing earlier ones. @param v the targets @return this builder */
+        /**
+         * Sets every {@code --target KEY=VALUE}, replacing earlier ones.
+         * @param v the targets
+         * @return this builder
+         */
         public Builder targets(List<String> v) { targets.clear(); if (v != null) targets.addAll(v); return this; }
-        /** Adds one {@code --target KEY=VALUE}. @param v the target @return this builder */
+        /**
+         * Adds one {@code --target KEY=VALUE}.
+         * @param v the target
+         * @return this builder
+         */
         public Builder target(String v) { targets.add(v); return this; }
-        /** Sets {@code --plan}. @param v the value @return this builder */
+        /**
+         * Sets {@code --plan}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder plan(Path v) { plan = v; return this; }
-        /** Sets {@code --plan-out}. @param v the value @return this builder */
+        /**
+         * Sets {@code --plan-out}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder planOut(Path v) { planOut = v; return this; }
-        /** Sets {@code --kv-reduce}. @param v the value @return this builder */
+        /**
+         * Sets {@code --kv-reduce}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder kvReduce(String v) { kvReduce = v; return this; }
-        /** Sets {@code --allocation}. @param v the value @return this builder */
+        /**
+         * Sets {@code --allocation}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder allocation(String v) { allocation = v; return this; }
-        /** Sets {@code --agg-seq}. @param v the value @return this builder */
+        /**
+         * Sets {@code --agg-seq}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder aggSeq(String v) { aggSeq = v; return this; }
-        /** Sets {@code --agg-batch}. @param v the value @return this builder */
+        /**
+         * Sets {@code --agg-batch}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder aggBatch(String v) { aggBatch = v; return this; }
-        /** Sets {@code --depth-metric}. @param v the value @return this builder */
+        /**
+         * Sets {@code --depth-metric}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder depthMetric(String v) { depthMetric = v; return this; }
-        /** Sets {@code --contiguous}. @param v the value @return this builder */
+        /**
+         * Sets {@code --contiguous}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder contiguous(boolean v) { contiguous = v; return this; }
-        /** Sets {@code --batch}. @param v the value @return this builder */
+        /**
+         * Sets {@code --batch}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder batch(int v) { batch = v; return this; }
-        /** Sets every {@code --criterion-option KEY=VALUE}, replacing earlier ones. @param v the options @return this builder */
+        /**
+         * Sets every {@code --criterion-option KEY=VALUE}, replacing earlier ones.
+         * @param v the options
+         * @return this builder
+         */
         public Builder criterionOptions(List<String> v) { criterionOptions.clear(); if (v != null) criterionOptions.addAll(v); return this; }
-        /** Adds one {@code --criterion-option KEY=VALUE}. @param key the option's name @param value its value @return this builder */
+        /**
+         * Adds one {@code --criterion-option KEY=VALUE}.
+         * @param key the option's name
+         * @param value its value
+         * @return this builder
+         */
         public Builder criterionOption(String key, String value) { criterionOptions.add(key + "=" + value); return this; }
-        /** Sets {@code --taylor}. @param v the value @return this builder */
+        /**
+         * Sets {@code --taylor}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder taylor(String v) { taylor = v; return this; }
-        /** Sets {@code --group-agg}. @param v the value @return this builder */
+        /**
+         * Sets {@code --group-agg}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder groupAgg(String v) { groupAgg = v; return this; }
-        /** Sets {@code --iterative}. @param v the value @return this builder */
+        /**
+         * Sets {@code --iterative}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder iterative(Integer v) { iterative = v; return this; }
-        /** Sets {@code --fdr}. @param v the value @return this builder */
+        /**
+         * Sets {@code --fdr}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder fdr(Double v) { fdr = v; return this; }
-        /** Sets {@code --unit}. @param v the value @return this builder */
+        /**
+         * Sets {@code --unit}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder unit(String v) { unit = v; return this; }
-        /** Sets {@code --scop-loss}. @param v the value @return this builder */
+        /**
+         * Sets {@code --scop-loss}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder scopLoss(String v) { scopLoss = v; return this; }
-        /** Sets {@code --scop-statistic}. @param v the value @return this builder */
+        /**
+         * Sets {@code --scop-statistic}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder scopStatistic(String v) { scopStatistic = v; return this; }
-        /** Sets {@code --scop-steps}. @param v the value @return this builder */
+        /**
+         * Sets {@code --scop-steps}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder scopSteps(Integer v) { scopSteps = v; return this; }
-        /** Sets {@code --scop-lr}. @param v the value @return this builder */
+        /**
+         * Sets {@code --scop-lr}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder scopLr(Double v) { scopLr = v; return this; }
-        /** Sets {@code --calib}. @param v the value @return this builder */
+        /**
+         * Sets {@code --calib}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder calib(Path v) { calib = v; return this; }
-        /** Sets {@code --doc-separator}. @param v the value @return this builder */
+        /**
+         * Sets {@code --doc-separator}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder docSeparator(String v) { docSeparator = v; return this; }
-        /** Sets {@code --calib-samples}. @param v the value @return this builder */
+        /**
+         * Sets {@code --calib-samples}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder calibSamples(int v) { calibSamples = v; return this; }
-        /** Sets {@code --seq-len}. @param v the value @return this builder */
+        /**
+         * Sets {@code --seq-len}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder seqLen(Integer v) { seqLen = v; return this; }
-        /** Sets {@code --calib-sampling}. @param v the value @return this builder */
+        /**
+         * Sets {@code --calib-sampling}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder calibSampling(String v) { calibSampling = v; return this; }
-        /** Sets {@code --seed}. @param v the value @return this builder */
+        /**
+         * Sets {@code --seed}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder seed(long v) { seed = v; return this; }
-        /** Sets {@code --out}. @param v the value @return this builder */
+        /**
+         * Sets {@code --out}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder out(Path v) { out = v; return this; }
-        /** Sets {@code --force}. @param v the value @return this builder */
+        /**
+         * Sets {@code --force}.
+         * @param v the value
+         * @return this builder
+         */
         public Builder force(boolean v) { force = v; return this; }
-        /** Asks for a zero-padded Hugging Face layout of per-layer shapes. @param v the value @return this builder */
+        /**
+         * Asks for a zero-padded Hugging Face layout of per-layer shapes.
+         * @param v the value
+         * @return this builder
+         */
         public Builder hfPad(boolean v) { hfPad = v; return this; }
 
-        /** Checks nothing yet ({@link PruneStructured#run} does). @return the options */
+        /**
+         * Checks nothing yet ({@link PruneStructured#run} does).
+         * @return the options
+         */
         public StructuredPruneOptions build() {
             return new StructuredPruneOptions(model, method, targets, plan, planOut, kvReduce, allocation, aggSeq, aggBatch, depthMetric, contiguous, batch,
                     criterionOptions, taylor, groupAgg, iterative, fdr, unit, scopLoss, scopStatistic, scopSteps, scopLr,

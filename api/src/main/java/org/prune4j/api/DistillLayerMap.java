@@ -1,4 +1,4 @@
-package org.prune4j.cli;
+package org.prune4j.api;
 
 import java.io.IOException;
 import java.nio.file.Path;
