@@ -33,7 +33,17 @@ import org.prune4j.transformer.Perplexity;
 public final class CandidateStep {
     private CandidateStep() {}
 
-    /** How a student is distilled: steps, peak rate, windows per step, window length, seed, steps between checkpoints. */
+    /**
+     * How a student is distilled (KL, T = 1, cosine to 0, no warm-up); part of the checkpoint's run id, so a changed
+     * recipe does not resume an old run.
+     *
+     * @param steps optimizer steps
+     * @param lr peak learning rate
+     * @param batch windows per step (also per perplexity batch)
+     * @param seqLen window length in tokens
+     * @param seed seed of the distillation
+     * @param checkpointEvery steps between checkpoints (and progress files); at least 1
+     */
     public record Recipe(int steps, double lr, int batch, int seqLen, long seed, int checkpointEvery) {
         /** What makes two runs the same run (the checkpoint's run id also covers the data and the student's initial weights). */
         String describe(Plan plan) {
@@ -41,15 +51,41 @@ public final class CandidateStep {
         }
     }
 
-    /** What a run gave: perplexity after pruning and after distilling, the loss of every step, seconds in this process, the step it resumed at (0: fresh), the trained model's folder. */
+    /**
+     * What a run gave, for the candidate's row in the search.
+     *
+     * @param pplPruned perplexity on the eval windows after pruning, before distilling
+     * @param pplAfter perplexity on the eval windows after distilling
+     * @param losses the loss of every step, including the steps done before a resume
+     * @param seconds seconds in this process
+     * @param resumedAt the step it resumed at (0: fresh)
+     * @param model the trained model's folder, {@code STEM.model/} in the work folder
+     */
     public record Trained(double pplPruned, double pplAfter, List<Double> losses, double seconds, int resumedAt, Path model) {}
 
-    /** The token streams a student trains and is evaluated on. */
+    /**
+     * The token streams a student trains and is evaluated on, tokenized once per run and shared by every candidate.
+     *
+     * @param train the training token ids
+     * @param trainName the training file's name, for messages
+     * @param evalWindows the eval windows the perplexities are taken on
+     */
     public record Data(int[] train, String trainName, int[][] evalWindows) {}
 
     /**
      * Runs (or continues) the run {@code stem} in {@code work}: prune {@code t} by {@code plan}, distill by
-     * {@code r} on {@code d}, evaluate; {@code what} names it in progress lines ("candidate 2/8").
+     * {@code r} on {@code d}, evaluate; a checkpoint that cannot be resumed is said and the run started over.
+     *
+     * @param t the teacher the student is cut from and distilled against
+     * @param plan the structured plan the student is pruned by
+     * @param r the distillation recipe
+     * @param d the training tokens and the eval windows
+     * @param work the work folder the run's files are kept in
+     * @param stem the run's file stem ({@code candidate-2}, {@code final})
+     * @param what its name in progress lines ("candidate 2/8")
+     * @param l where progress and log lines go
+     * @return the perplexities, the losses and the trained model's folder
+     * @throws IOException a model or work file cannot be read or written
      */
     public static Trained run(Teacher t, Plan plan, Recipe r, Data d, Path work, String stem, String what, ProgressListener l) throws IOException {
         long t0 = System.nanoTime();
@@ -108,7 +144,15 @@ public final class CandidateStep {
         return new Trained(before, after, List.copyOf(losses), (System.nanoTime() - t0) / 1e9, resumedAt, dir);
     }
 
-    /** Removes the run's checkpoint and progress file (after its result is kept), and its model unless {@code keepModel}. */
+    /**
+     * Removes the run's checkpoint and progress file (after its result is kept), and its model unless {@code keepModel},
+     * so a finished run leaves only its row in the work folder.
+     *
+     * @param work the work folder
+     * @param stem the run's file stem
+     * @param keepModel keep {@code STEM.model/}
+     * @throws IOException a file cannot be removed
+     */
     public static void clean(Path work, String stem, boolean keepModel) throws IOException {
         AtomicFiles.deleteTree(work.resolve(stem + ".ckpt"));
         Files.deleteIfExists(work.resolve(stem + ".progress.json"));

@@ -46,14 +46,43 @@ import org.prune4j.transformer.Perplexity;
 public final class Compress {
     private Compress() {}
 
-    /** What a run gave; {@code summary} is {@code compress.json} (and the command's --json object). */
+    /**
+     * What a run gave, so an application reads the search and the final run without parsing the report files.
+     *
+     * @param summary {@code compress.json}'s object (also the command's --json object)
+     * @param enumeration the budget's grid, the points that fit and the reachable range
+     * @param searched the candidates searched, the largest that fit, in search order
+     * @param rows one row per searched candidate, in the same order (sizes, {@code ppl_pruned}, {@code ppl_searched}, seconds, losses)
+     * @param best the index in {@code searched} of the candidate with the lowest perplexity after the search
+     * @param teacherPpl the dense model's perplexity on the eval windows
+     * @param finalPpl the output model's perplexity on the eval windows, after the final distillation
+     * @param baselines each baseline's row by its flag ({@code random-units}, {@code random-candidate}); empty without baselines
+     * @param resumedCandidates candidates whose rows were kept from an earlier run in the work folder
+     * @param seconds seconds of this run in all
+     */
     public record Result(Map<String, Object> summary, Candidates.Enumeration enumeration, List<Candidates.Candidate> searched, List<Map<String, Object>> rows,
                          int best, double teacherPpl, double finalPpl, Map<String, Map<String, Object>> baselines, int resumedCandidates, double seconds) {
-        /** The chosen candidate. */
+        /**
+         * The chosen candidate, the one the output model has the shape of.
+         *
+         * @return {@code searched.get(best)}
+         */
         public Candidates.Candidate bestCandidate() { return searched.get(best); }
     }
 
-    /** Runs {@code o}, computing with {@code k}, reporting to {@code l}; option errors are {@link Prune4jException.InvalidOptions} and leave no files. */
+    /**
+     * Runs {@code o}, computing with {@code k}, reporting to {@code l}: writes the output model (with its report in
+     * OUT/compress) atomically, continuing what the work folder holds from an earlier run.
+     *
+     * @param o the options
+     * @param k the kernels the teacher and every student compute with
+     * @param l where progress and log lines go
+     * @return the summary, the search's rows and the perplexities
+     * @throws Prune4jException.InvalidOptions an option breaks its rule, the budget is out of reach, or the work folder
+     *         holds another run's results (no output written)
+     * @throws Prune4jException.BadInput a model, tokenizer or text file is missing or cannot be used
+     * @throws Prune4jException.PruningFailed a candidate cannot be planned or written
+     */
     public static Result run(CompressOptions o, Kernels k, ProgressListener l) {
         try {
             return doRun(o, k, l);
@@ -64,7 +93,15 @@ public final class Compress {
         }
     }
 
-    /** The budget's enumeration for {@code o} on the model's config; a budget out of reach names the reachable range. */
+    /**
+     * The budget's enumeration for {@code o} on the model's config, so the grid can be shown before anything is trained.
+     *
+     * @param o the options (budget and search space)
+     * @param cfg the dense model's config
+     * @return the grid, the points within the tolerance and the reachable range
+     * @throws Prune4jException.InvalidOptions the budget cannot be read, the space is invalid, the model's layers differ
+     *         in shape, or the budget is out of reach (the message names the reachable range)
+     */
     public static Candidates.Enumeration enumerate(CompressOptions o, ModelConfig cfg) {
         try {
             long dense = Candidates.params(cfg, cfg.hiddenSize(), cfg.intermediateSize(0), cfg.numHeads(0), cfg.numLayers());

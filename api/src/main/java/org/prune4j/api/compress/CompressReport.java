@@ -36,7 +36,13 @@ public final class CompressReport {
 
     static double num(Map<String, Object> m, String k) { return ((Number) m.get(k)).doubleValue(); }
 
-    /** Spearman's rho between the step-0 and after-search perplexity rankings (mid-ranks for ties); NaN under 2 candidates. */
+    /**
+     * Spearman's rho between the step-0 and after-search perplexity rankings (mid-ranks for ties): how well the
+     * perplexity right after pruning predicts the search's ranking.
+     *
+     * @param rows the candidates' rows, each with {@code ppl_pruned} and {@code ppl_searched}
+     * @return rho in [-1, 1]; NaN under 2 candidates
+     */
     public static double spearman(List<Map<String, Object>> rows) {
         int n = rows.size();
         if (n < 2) return Double.NaN;

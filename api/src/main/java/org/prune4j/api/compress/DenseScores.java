@@ -34,7 +34,19 @@ public final class DenseScores {
     /** The unit kinds compress plans from. */
     static final Set<UnitKind> KINDS = EnumSet.of(UnitKind.HEAD, UnitKind.NEURON, UnitKind.CHANNEL, UnitKind.LAYER);
 
-    /** Everything the scores depend on: the model's fingerprint and the calibration (file, size, windows, length, separator, batch). */
+    /**
+     * Everything the scores depend on, so a saved file is reused only for the same model and calibration.
+     *
+     * @param fingerprint the dense model's fingerprint
+     * @param calib the calibration file (its absolute path and size are kept)
+     * @param windows calibration windows
+     * @param seqLen window length in tokens
+     * @param docSeparator the document separator, or null
+     * @param batch windows per scoring batch
+     * @param seed the scoring seed
+     * @return the key, in a fixed order (the file compares it as JSON)
+     * @throws IOException the calibration file's size cannot be read
+     */
     public static Map<String, Object> key(String fingerprint, Path calib, int windows, int seqLen, String docSeparator, int batch, long seed) throws IOException {
         Map<String, Object> k = new LinkedHashMap<>();
         k.put("criterion", CRITERION + " agg-seq mean agg-batch l2");
@@ -49,7 +61,20 @@ public final class DenseScores {
         return k;
     }
 
-    /** The scores in {@code work} under {@code key}, or the teacher scored on {@code windows} (then saved there). */
+    /**
+     * The scores in {@code work} under {@code key}, or the teacher scored on {@code windows} (then saved there), so a
+     * rerun does not score again.
+     *
+     * @param work the work folder holding {@code scores.json}
+     * @param key the key from {@link #key}
+     * @param t the teacher scored
+     * @param windows the calibration windows
+     * @param batch windows per scoring batch
+     * @param seed the scoring seed
+     * @param l where the lines saying whether the file was used go
+     * @return the head, neuron, channel and layer scores
+     * @throws IOException the scores cannot be written
+     */
     public static Map<UnitKind, UnitScores> loadOrScore(Path work, Map<String, Object> key, Teacher t, int[][] windows, int batch, long seed, ProgressListener l)
             throws IOException {
         Path f = work.resolve(FILE);
