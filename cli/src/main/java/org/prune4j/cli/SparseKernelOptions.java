@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 /** {@code --sparse-kernels auto|on|off} for the commands that run a model (mix in with {@code @Mixin SparseKernelOptions sparse;}). */
 public final class SparseKernelOptions {
     @Option(names = "--sparse-kernels", defaultValue = "auto",
-            description = "Run N:M-sparse linear weights compressed: auto (where it reads <= 0.8 of the dense bytes, on the CPU backend), on (every weight that is N:M), off. Default: ${DEFAULT-VALUE}.")
+            description = "Run N:M-sparse linear weights compressed: auto (decode only, where this CPU's compressed kernel beats dense: on the CPU backend, <= 0.8 of the dense bytes, and on AVX2 only 2:4 and 4:8), on (every weight that is N:M, decode and prefill), off. Default: ${DEFAULT-VALUE}.")
     String mode;
 
     /** Installs the compressed layers on {@code m}; says what it did on {@code log}. {@code on} with nothing to compress is an error. */

@@ -53,6 +53,13 @@ public interface Kernels extends AutoCloseable {
     default boolean hasSparseKernels() { return false; }
 
     /**
+     * True when decoding (one row of x) through {@link #linearNM} on {@code w} is expected to beat {@link #linear} on
+     * its dense weight on this machine, reading at most {@code maxBytes} of the dense bytes: what
+     * {@code --sparse-kernels auto} asks, so that auto never picks a kernel slower than dense. False by default.
+     */
+    default boolean sparseDecodeWins(NMWeight w, double maxBytes) { return false; }
+
+    /**
      * Causal (or full) scaled dot-product attention with grouped key/value heads:
      * q [B, T, H, D], k and v [B, S, Hkv, D] with H % Hkv == 0 (query head h reads kv head h / (H/Hkv)).
      * When causal, query t sits at absolute position S - T + t and sees keys 0..S-T+t (a KV cache holds S-T

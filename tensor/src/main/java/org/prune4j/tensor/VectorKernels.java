@@ -31,6 +31,7 @@ public final class VectorKernels implements Kernels {
     @Override public Tensor matmul(Tensor a, Tensor b) { return org.prune4j.tensor.gemm.Matmul.matmul(a, b, threads); }
     @Override public Tensor linear(Tensor x, Tensor w, Tensor bias) { return org.prune4j.tensor.gemm.Matmul.linear(x, w, bias, threads); }
     @Override public boolean hasSparseKernels() { return true; }
+    @Override public boolean sparseDecodeWins(NMWeight w, double maxBytes) { return org.prune4j.tensor.gemm.NMGemv.beatsDense(w, maxBytes); }
     @Override public Tensor linearNM(Tensor x, NMWeight w, Tensor bias) { return org.prune4j.tensor.gemm.NMMatmul.linear(x, w, bias, threads); }
     @Override public Tensor attention(Tensor q, Tensor k, Tensor v, float scale, boolean causal) { return VecAttention.attention(threads, q, k, v, scale, causal); }
     @Override public Tensor[] attentionBackward(Tensor q, Tensor k, Tensor v, Tensor dOut, float scale, boolean causal) {

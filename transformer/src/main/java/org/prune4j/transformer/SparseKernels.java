@@ -9,12 +9,18 @@ import org.prune4j.tensor.Tensor;
  * Which linear layers of a model run N:M-compressed ({@code --sparse-kernels auto|on|off}). A weight qualifies when
  * every group of M inputs (M = 4, 8 or 16; the pattern storing it in the fewest bytes) has at least one zero, i.e.
  * it is exactly N:M for some N: then {@link NMLinear} computes with the compressed copy and gives the dense result up
- * to float summation order.
+ * to float summation order. What auto picks depends on the CPU: on AVX2 (8-float vectors) the decode kernel that wins
+ * is the panel kernel, which holds 2:4 and 4:8 (not 8:16), so a weight whose best pattern is 8:16 stays dense there.
  */
 public final class SparseKernels {
     private SparseKernels() {}
 
-    /** off: all dense. on: every qualifying weight compressed. auto: those whose compressed bytes are at most {@link #AUTO_MAX_BYTES} of dense, on backends with sparse kernels. */
+    /**
+     * off: all dense. on: every qualifying weight compressed, for decode and prefill. auto: those whose decode kernel
+     * the backend expects to beat dense on this CPU ({@code Kernels.sparseDecodeWins}: at most {@link #AUTO_MAX_BYTES}
+     * of the dense bytes, and a kernel that is fast on this vector width), compressed for decode only: prefill keeps the
+     * dense GEMM, which the compressed one (dense arithmetic plus mask decoding) does not beat.
+     */
     public enum Mode { AUTO, ON, OFF }
 
     /** Group sizes tried: those of the 2:4, 4:8 and 8:16 patterns. */
@@ -46,8 +52,8 @@ public final class SparseKernels {
                 if (nm == null) continue;
                 NMWeight packed = NMWeight.compress(w, nm, storage, l.weightName(i));
                 long dense = w.numel() * storage.size;
-                if (mode == Mode.AUTO && packed.bytes() > AUTO_MAX_BYTES * dense) continue;
-                layer.setLinear(l, NMLinear.of(layer.linear(l), packed));
+                if (mode == Mode.AUTO && !m.kernels().sparseDecodeWins(packed, AUTO_MAX_BYTES)) continue;
+                layer.setLinear(l, NMLinear.of(layer.linear(l), packed, mode == Mode.ON));
                 compressed++;
                 nmBytes += packed.bytes();
                 denseBytes += dense;

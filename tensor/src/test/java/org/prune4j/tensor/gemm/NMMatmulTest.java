@@ -123,6 +123,25 @@ class NMMatmulTest {
         assertTrue(tried[0] > 100, "the panel kernel ran on " + tried[0] + " examples");
     }
 
+    /**
+     * {@code --sparse-kernels auto}'s rule: on vectors narrower than 16 floats (AVX2) only what the panel kernel holds
+     * counts as faster than dense (the emulated expand measured 0.5x dense there); with 16 lanes (AVX-512's one-instruction
+     * expand) any F32/BF16 pattern under the byte limit; F16 values (decoded row by row) never.
+     */
+    @Test
+    void autoOnlyCountsAKernelThatBeatsDenseOnThisVectorWidth() {
+        SplittableRandom r = new SplittableRandom(2);
+        NMWeight w24 = NMWeight.compress(nmWeight(r, new NM(2, 4), 16, 256, DType.F32), new NM(2, 4), DType.F32, "w");
+        NMWeight w816 = NMWeight.compress(nmWeight(r, new NM(8, 16), 16, 256, DType.F32), new NM(8, 16), DType.F32, "w");
+        NMWeight f16 = NMWeight.compress(nmWeight(r, new NM(2, 4), 16, 256, DType.F16), new NM(2, 4), DType.F16, "w");
+        NMWeight w14 = NMWeight.compress(nmWeight(r, new NM(1, 4), 16, 256, DType.F32), new NM(1, 4), DType.F32, "w");
+        assertTrue(NMGemv.beatsDense(w24, 0.8), "2:4 F32 reads " + NMGemv.decodeBytes(w24) + " bytes");
+        assertEquals(Operand.L >= 16, NMGemv.beatsDense(w816, 0.8), "8:16 on " + Operand.L + " lanes");
+        assertTrue(!NMGemv.beatsDense(f16, 0.8), "F16");
+        assertTrue(!NMGemv.beatsDense(w14, 0.8), "1:4 reads more than 0.8 of dense");
+        if (Operand.L == 8) assertEquals(16L * 128 * 4 + 16L * 128 / 2, NMGemv.decodeBytes(w24), "panel bytes: values and a nibble each");
+    }
+
     /** |x·W| plus |y0|: adding to y0 rounds at y0's scale too. */
     private static float[] addAbs(float[] scale, float[] y0, int yOff) {
         float[] s = scale.clone();
