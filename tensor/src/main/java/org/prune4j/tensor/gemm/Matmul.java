@@ -123,22 +123,27 @@ public final class Matmul {
         };
         // first load every class the paths touch: a class loaded after C2 compiled the kernel can invalidate it
         products.run();
-        java.lang.foreign.MemorySegment ap = PackBuffers.acquire(4L * MicroKernel.MR * 2), bp = PackBuffers.acquire(4L * 2 * Sgemm.DEFAULT.nr());
-        try {
-            float[] c = new float[MicroKernel.MR * Sgemm.DEFAULT.nr()], edge = new float[c.length];
-            int nv = Sgemm.DEFAULT.nv(), nr = Sgemm.DEFAULT.nr();
-            float[] rows = new float[MicroKernel.MR * 2];
-            for (int i = 0; i < 12_000; i++) {
-                MicroKernel.kernel(nv, ap, 0, bp, 0, 2, c, 0, nr);
-                MicroKernel.kernelHeap(nv, rows, 0, 2, 4, 6, 8, 10, bp, 0, 2, c, 0, nr);
+        int nr = Sgemm.DEFAULT.nr();
+        float[] c = new float[MicroKernel.MR * nr], edge = new float[c.length], rows = new float[MicroKernel.MR * 2];
+        if (Sgemm.DEFAULT.nv() == 4) {
+            java.lang.foreign.MemorySegment ap = PackBuffers.acquire(4L * MicroKernel.MR * 2), bp = PackBuffers.acquire(4L * 2 * nr);
+            try {
+                for (int i = 0; i < 12_000; i++) {
+                    MicroKernel.kernel6x4(ap, 0, bp, 0, 2, c, 0, nr);
+                    MicroKernel.kernel6x4Heap(rows, 0, 2, 4, 6, 8, 10, bp, 0, 2, c, 0, nr);
+                }
+                for (int i = 0; i < 1_000; i++) {
+                    MicroKernel.edge6x4(ap, 0, bp, 0, 2, c, 0, nr, 5, 7, edge);
+                    MicroKernel.edge6x4Heap(rows, 0, 2, 5, bp, 0, 2, c, 0, nr, 7, edge);
+                }
+            } finally {
+                PackBuffers.release(ap);
+                PackBuffers.release(bp);
             }
-            for (int i = 0; i < 1_000; i++) {
-                MicroKernel.edge(nv, ap, 0, bp, 0, 2, c, 0, nr, 5, 7, edge);
-                MicroKernel.edgeHeap(nv, rows, 0, 2, 5, bp, 0, 2, c, 0, nr, 7, edge);
-            }
-        } finally {
-            PackBuffers.release(ap);
-            PackBuffers.release(bp);
+        } else {
+            float[] bh = new float[2 * nr], scratchRows = new float[MicroKernel.MR * 2];
+            for (int i = 0; i < 12_000; i++) MicroKernel.kernel6x2(rows, 0, 2, bh, 0, 2, c, 0, nr);
+            for (int i = 0; i < 1_000; i++) MicroKernel.edge6x2(rows, 0, 2, 5, bh, 0, 2, c, 0, nr, 7, scratchRows, edge);
         }
         for (int i = 0; i < 1_500; i++) products.run();
         warmedUp = true;

@@ -31,6 +31,37 @@ final class PackBuffers {
         return Arena.ofAuto().allocate(size, 64);
     }
 
+    private static final ArrayList<float[]> IDLE_FLOATS = new ArrayList<>();
+
+    /**
+     * The smallest idle heap array of at least {@code floats}, or a new one; contents undefined. The 6×2 kernel reads
+     * its panels from heap arrays (int indices: C2 removes the range checks), see {@link MicroKernel#kernel6x2}.
+     */
+    static float[] acquireFloats(long floats) {
+        if (floats > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("packed block of " + floats + " floats");
+        synchronized (IDLE_FLOATS) {
+            int best = -1;
+            for (int i = 0; i < IDLE_FLOATS.size(); i++) {
+                int size = IDLE_FLOATS.get(i).length;
+                if (size >= floats && (best < 0 || size < IDLE_FLOATS.get(best).length)) best = i;
+            }
+            if (best >= 0) return IDLE_FLOATS.remove(best);
+        }
+        return new float[(int) Math.min(Integer.MAX_VALUE - 16, Math.max(1 << 14, (floats + 0x3fff) & ~0x3fffL))];
+    }
+
+    /** Returns an array from {@link #acquireFloats} for reuse. */
+    static void releaseFloats(float[] a) {
+        synchronized (IDLE_FLOATS) {
+            IDLE_FLOATS.add(a);
+            if (IDLE_FLOATS.size() > MAX_IDLE) {
+                int smallest = 0;
+                for (int i = 1; i < IDLE_FLOATS.size(); i++) if (IDLE_FLOATS.get(i).length < IDLE_FLOATS.get(smallest).length) smallest = i;
+                IDLE_FLOATS.remove(smallest);
+            }
+        }
+    }
+
     /** Returns a buffer from {@link #acquire} for reuse. */
     static void release(MemorySegment s) {
         synchronized (IDLE) {

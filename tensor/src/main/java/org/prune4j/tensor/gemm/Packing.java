@@ -84,6 +84,27 @@ final class Packing {
     }
 
     /**
+     * Copies rows [r0, r0+rows) of A, all k columns, row-major into {@code dst} at {@code off} (row r at off + r·k),
+     * converting any layout and dtype to F32: the A block of the 6×2 path. A column-major A (a transposed view) is
+     * read column by column in chunks of KCHUNK columns, so its reads stay contiguous.
+     */
+    static void copyRows(Operand a, int r0, int rows, float[] dst, int off, Scratch s) {
+        int k = a.cols;
+        if (a.rs == 1 && a.cs != 1) {
+            float[] panel = s.panel;
+            int chunk = Math.max(1, Math.min(KCHUNK, panel.length / Math.max(1, rows)));
+            for (int p0 = 0; p0 < k; p0 += chunk) {
+                int pn = Math.min(chunk, k - p0);
+                for (int p = 0; p < pn; p++) a.readCol(p0 + p, r0, rows, panel, p * rows);
+                for (int r = 0; r < rows; r++)
+                    for (int p = 0, o = off + r * k + p0; p < pn; p++) dst[o + p] = panel[p * rows + r];
+            }
+        } else {
+            for (int r = 0; r < rows; r++) a.readRow(r0 + r, 0, k, dst, off + r * k);
+        }
+    }
+
+    /**
      * Packs rows [p0, p0+kc) × columns [j0, j0+nc) of B into ceil(nc/nr) panels at {@code dst + off}:
      * panel q holds, for each p, the nr values B[p0+p, j0+q·nr+j] (zeros for columns past nc).
      */

@@ -83,6 +83,10 @@ public final class Sgemm {
         if (m == 0 || n == 0 || k == 0) return;
         long flops = 2L * m * n * k;
         int t = (int) Math.max(1, Math.min(threads, flops / MIN_FLOPS_PER_THREAD));
+        if (plan.nv() == 2) {
+            gemm6x2(t, a, b, c, cOff, ldc, plan);
+            return;
+        }
         int nr = plan.nr(), ncb = plan.ncbTiles(), kcMax = plan.kc();
         int slabs = ceil(k, kcMax);
         // A block: mcb rows by all of k, at most A_BUDGET floats
@@ -127,7 +131,7 @@ public final class Sgemm {
     /** One item: columns [jFrom, jFrom+nc) through every k slab, against A panels [qFrom, qTo) of the packed block. */
     private static void block(Plan plan, Operand a, Operand b, float[] c, int cOff, int ldc, MemorySegment ap, int mcb,
                               int ic, int mc, int jFrom, int nc, int qFrom, int qTo) {
-        int nv = plan.nv(), nr = plan.nr(), ncb = plan.ncbTiles(), k = a.cols, kcMax = plan.kc();
+        int nr = plan.nr(), ncb = plan.ncbTiles(), k = a.cols, kcMax = plan.kc();
         MemorySegment bp = PackBuffers.acquire(4L * Math.min(kcMax, k) * ncb);
         try {
             float[] edge = new float[MR * nr];
@@ -146,8 +150,8 @@ public final class Sgemm {
                             int cols = Math.min(nr, nc - jr);
                             long bOff = (long) jr * kc * 4;
                             if (mr == MR && cols == nr)
-                                MicroKernel.kernelHeap(nv, h, a0, a0 + lda, a0 + 2 * lda, a0 + 3 * lda, a0 + 4 * lda, a0 + 5 * lda, bp, bOff, kc, c, row + jr, ldc);
-                            else MicroKernel.edgeHeap(nv, h, a0, lda, mr, bp, bOff, kc, c, row + jr, ldc, cols, edge);
+                                MicroKernel.kernel6x4Heap(h, a0, a0 + lda, a0 + 2 * lda, a0 + 3 * lda, a0 + 4 * lda, a0 + 5 * lda, bp, bOff, kc, c, row + jr, ldc);
+                            else MicroKernel.edge6x4Heap(h, a0, lda, mr, bp, bOff, kc, c, row + jr, ldc, cols, edge);
                         }
                         continue;
                     }
@@ -155,13 +159,77 @@ public final class Sgemm {
                     for (int jr = 0; jr < nc; jr += nr) {
                         int cols = Math.min(nr, nc - jr);
                         long bOff = (long) jr * kc * 4;
-                        if (mr == MR && cols == nr) MicroKernel.kernel(nv, ap, aOff, bp, bOff, kc, c, row + jr, ldc);
-                        else MicroKernel.edge(nv, ap, aOff, bp, bOff, kc, c, row + jr, ldc, mr, cols, edge);
+                        if (mr == MR && cols == nr) MicroKernel.kernel6x4(ap, aOff, bp, bOff, kc, c, row + jr, ldc);
+                        else MicroKernel.edge6x4(ap, aOff, bp, bOff, kc, c, row + jr, ldc, mr, cols, edge);
                     }
                 }
             }
         } finally {
             PackBuffers.release(bp);
+        }
+    }
+
+    /**
+     * The 6×2 path (16 vector registers, {@link MicroKernel#kernel6x2}): the same loop nest over heap arrays. A is
+     * read in place when it is a row-major heap array, else each A block is first copied row-major into a heap
+     * block (converting dtype and layout); B blocks are packed into heap arrays.
+     */
+    private static void gemm6x2(int t, Operand a, Operand b, float[] c, int cOff, int ldc, Plan plan) {
+        int m = a.rows, k = a.cols, n = b.cols, ncb = plan.ncbTiles();
+        boolean direct = plan.directA() && a.kind == Operand.HEAP && a.cs == 1 && a.index(m - 1, k - 1) < Integer.MAX_VALUE;
+        int mcb = direct ? ceil(m, MR) * MR
+                : Math.min(Math.min(plan.mcbTiles(), ceil(m, MR) * MR), Math.max(MR, (int) (A_BUDGET / k) / MR * MR));
+        float[] ah = direct ? a.heap : PackBuffers.acquireFloats((long) mcb * k);
+        try {
+            for (int ic = 0; ic < m; ic += mcb) {
+                int mc = Math.min(mcb, m - ic), panelsA = ceil(mc, MR);
+                final int ic0 = ic;
+                // phase 1 (packed A only): the A block row-major, items of PACK_PANELS panels
+                if (!direct) Work.forEach(t, ceil(panelsA, PACK_PANELS), g -> {
+                    int r0 = g * PACK_PANELS * MR, r1 = Math.min(mc, r0 + PACK_PANELS * MR);
+                    Packing.copyRows(a, ic0 + r0, r1 - r0, ah, r0 * k, Packing.scratch(plan.kc(), plan.nr(), ncb));
+                });
+                int aBase = direct ? (int) a.index(ic, 0) : 0, lda = direct ? (int) a.rs : k;
+                // phase 2: as in gemm
+                int blocksN = ceil(n, ncb);
+                int partsM = blocksN >= 2 * t ? 1 : Math.min(panelsA, ceil(2 * t, blocksN));
+                Work.forEach(t, blocksN * partsM, item -> {
+                    int jb = item % blocksN, part = item / blocksN;
+                    int jFrom = jb * ncb, nc = Math.min(n, jFrom + ncb) - jFrom;
+                    block6x2(plan, b, c, cOff, ldc, ah, aBase, lda, k, ic0, mc, jFrom, nc, split(panelsA, partsM, part), split(panelsA, partsM, part + 1));
+                });
+            }
+        } finally {
+            if (!direct) PackBuffers.releaseFloats(ah);
+        }
+    }
+
+    /**
+     * One 6×2 item: columns [jFrom, jFrom+nc) through every k slab, against A panels [qFrom, qTo) of the block whose
+     * row i (of mc) starts at ah[aBase + i·lda].
+     */
+    private static void block6x2(Plan plan, Operand b, float[] c, int cOff, int ldc, float[] ah, int aBase, int lda, int k,
+                                 int ic, int mc, int jFrom, int nc, int qFrom, int qTo) {
+        int nr = plan.nr(), ncb = plan.ncbTiles(), kcMax = plan.kc(), kcb = Math.min(kcMax, k);
+        float[] bh = PackBuffers.acquireFloats((long) kcb * ncb);
+        try {
+            MemorySegment bp = MemorySegment.ofArray(bh);
+            float[] edge = new float[MR * nr], rows = new float[MR * kcb];
+            for (int pc = 0; pc < k; pc += kcMax) {
+                int kc = Math.min(kcMax, k - pc);
+                Packing.packB(b, pc, kc, jFrom, nc, nr, bp, 0, Packing.scratch(kc, nr, ncb));
+                for (int q = qFrom; q < qTo; q++) {
+                    int i = q * MR, mr = Math.min(MR, mc - i);
+                    int row = cOff + (ic + i) * ldc + jFrom, a0 = aBase + i * lda + pc;
+                    for (int jr = 0; jr < nc; jr += nr) {
+                        int cols = Math.min(nr, nc - jr), b0 = jr * kc;
+                        if (mr == MR && cols == nr) MicroKernel.kernel6x2(ah, a0, lda, bh, b0, kc, c, row + jr, ldc);
+                        else MicroKernel.edge6x2(ah, a0, lda, mr, bh, b0, kc, c, row + jr, ldc, cols, rows, edge);
+                    }
+                }
+            }
+        } finally {
+            PackBuffers.releaseFloats(bh);
         }
     }
 

@@ -54,6 +54,27 @@ class SgemmTest {
     }
 
     @Test
+    void sixByTwoTileCopiesEveryKindOfA() {
+        // the 6x2 path copies a non-row-major A row-major per A block (Packing.copyRows, column-major A in column
+        // chunks of KCHUNK): several copy items per block (48 rows each), partial chunks, several A blocks, tile edges
+        Sgemm.Plan[] plans = {new Sgemm.Plan(2, 9, 70, 7, false), new Sgemm.Plan(2, 9, 70, 7, true), new Sgemm.Plan(2, 64, 40, 54, false),
+                new Sgemm.Plan(2, 512, 256, 4092, false), new Sgemm.Plan(2, 512, 256, 4092, true)};
+        int[][] shapes = {{100, 37, 150}, {49, 17, 65}, {6, 16, 64}, {53, 33, 129}};
+        Arena arena = Arena.ofAuto();
+        for (Sgemm.Plan plan : plans)
+            for (int[] s : shapes) {
+                int m = s[0], n = s[1], k = s[2];
+                Tensor b = Tensor.randn(n * 7L + k, 1f, k, n);
+                Tensor at = Tensor.randn(m * 13L + k, 1f, k, m).t();          // column-major view
+                check(plan, 2, op(at), op(b), "column-major A " + plan + " " + m + "x" + n + "x" + k);
+                Tensor ab = Tensor.randn(m * 5L + k, 1f, m, k).to(DType.BF16, arena);
+                check(plan, 1, op(ab), op(b), "BF16 A " + plan + " " + m + "x" + n + "x" + k);
+                Tensor wide = Tensor.randn(m * 3L + k, 1f, m, k + 9).narrow(1, 4, k); // row stride k + 9, offset 4
+                check(plan, 3, op(wide), op(b), "strided heap A " + plan + " " + m + "x" + n + "x" + k);
+            }
+    }
+
+    @Test
     void accumulatesIntoC() {
         // gemm adds to C (linear relies on it to fuse the bias)
         Tensor a = Tensor.randn(1, 1f, 13, 20), b = Tensor.randn(2, 1f, 20, 40);
