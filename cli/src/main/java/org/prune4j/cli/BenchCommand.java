@@ -31,6 +31,7 @@ import picocli.CommandLine.Spec;
                 BenchForwardCommand.class,
                 BenchPruneCommand.class,
                 BenchTrainCommand.class,
+                BenchDistillCommand.class,
         })
 public final class BenchCommand implements Callable<Integer> {
     @Mixin CommonOptions common;
