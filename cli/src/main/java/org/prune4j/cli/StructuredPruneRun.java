@@ -61,6 +61,7 @@ final class StructuredPruneRun {
         }
         if (!s.depthMetric.equals("bi") && !s.depthMetric.equals("loss")) throw c.usage("--depth-metric must be bi or loss, got '" + s.depthMetric + "'");
         copts.put("depth-metric", s.depthMetric);
+        copts.put(StructuredPruner.STREAM, s.streamLayers);
         if (s.batch < 1) throw c.usage("--batch must be >= 1, got " + s.batch);
         if (c.target.sparsity != null || c.target.nm != null || c.ratios != null)
             throw c.usage("--sparsity/--nm/--ratios are unstructured; structured runs take --target KEY=VALUE (or --plan)");
@@ -106,7 +107,7 @@ final class StructuredPruneRun {
                     Map.of("pruned_by", "prune4j", "method", c.method == null ? "mean-pool" : c.method, "target", s.fdr != null ? "fdr " + s.fdr + " " + s.unit : s.plan != null ? "plan" : targets.describe()), s.hfPad);
             StructuredPruner.Result r;
             try {
-                r = StructuredPruner.run(c.model, cfg, TensorSource.of(st), () -> LlamaModel.load(st, cfg, k), job, c.common.log());
+                r = StructuredPruner.run(c.model, cfg, TensorSource.of(st), () -> LlamaModel.load(st, cfg, k), k, job, c.common.log());
             } catch (java.io.UncheckedIOException e) {
                 throw e.getCause();
             }
