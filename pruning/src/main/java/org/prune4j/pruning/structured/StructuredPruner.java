@@ -42,8 +42,8 @@ public final class StructuredPruner {
     /** The criterion option that chooses layer-by-layer scoring: auto (default), on, off ({@code --stream-layers}). */
     public static final String STREAM = "stream";
 
-    /** What a run did. */
-    public record Result(Plan plan, StructuredWriter.Output output, double scoreSeconds, double writeSeconds, long calibrationTokens) {}
+    /** What a run did; {@code streamed}: scored one decoder layer at a time from the checkpoint. */
+    public record Result(Plan plan, StructuredWriter.Output output, double scoreSeconds, double writeSeconds, long calibrationTokens, boolean streamed) {}
 
     /** Loads the dense model for scoring (from the mapped checkpoint, or one already in memory). */
     @FunctionalInterface
@@ -70,6 +70,7 @@ public final class StructuredPruner {
         Plan plan;
         double scoreSeconds = 0;
         long calibTokens = 0;
+        boolean streamed = false;
         if (job.planIn() != null) {
             if (!job.targets().isEmpty()) throw new StructuredException("--plan applies a saved plan; it cannot be combined with --target");
             plan = PlanJson.read(job.planIn());
@@ -101,7 +102,7 @@ public final class StructuredPruner {
                 if (job.options().contiguous()) opts.put("block", String.valueOf(cfg.numLayers() - job.targets().get(Targets.LAYERS)));
                 String stream = opts.getOrDefault(STREAM, "auto");
                 long f32 = LayerStream.f32Bytes(cfg), heap = Runtime.getRuntime().maxMemory();
-                boolean streamed = switch (stream) {
+                streamed = switch (stream) {
                     case "on" -> {
                         if (!c.streams(kinds, opts) || kernels == null)
                             throw new StructuredException("--stream-layers on: --method " + c.name() + (kernels == null ? "" : " with these options") + " cannot score "
@@ -149,7 +150,7 @@ public final class StructuredPruner {
             output = StructuredWriter.write(model, cfg, src, plan, job.out(), job.replace(), job.hfPad(), md, log);
             writeSeconds = (System.nanoTime() - t0) / 1e9;
         }
-        return new Result(plan, output, scoreSeconds, writeSeconds, calibTokens);
+        return new Result(plan, output, scoreSeconds, writeSeconds, calibTokens, streamed);
     }
 
     /** Scores of the right shape whose values say nothing (all equal), for checking the rules before scoring. */
