@@ -60,8 +60,8 @@ public final class BenchPruneCommand implements Callable<Integer> {
     boolean structured;
     @Option(names = "--target", paramLabel = "KEY=VALUE", description = "With --structured: targets (default: half the heads and half the MLP).")
     java.util.List<String> targets = new java.util.ArrayList<>();
-    @Option(names = "--stream-layers", defaultValue = "auto", description = {"With --structured: minitron's scoring one decoder layer at a time from the",
-            "mapped checkpoint: on, off, or auto (on when the F32 model would take over half the heap; default)."})
+    @Option(names = "--stream-layers", defaultValue = "auto", description = "With --structured: minitron's scoring one decoder layer at a time from the"
+            + " mapped checkpoint: on, off, or auto (on when the F32 model would take over half the heap; default).")
     String streamLayers;
 
     @Override
