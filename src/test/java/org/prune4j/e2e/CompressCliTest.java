@@ -46,18 +46,30 @@ class CompressCliTest {
             assertTrue(Files.isRegularFile(outA.resolve(f)), f);
         assertTrue(Files.isRegularFile(workA.resolve("candidate-1.json")));
 
-        // the state a run killed after candidate 1 leaves: its key and the first result only
+        assertTrue(Files.isRegularFile(workA.resolve("scores.json")));
+        assertFalse(Files.exists(workA.resolve("final.ckpt")) || Files.exists(workA.resolve("candidate-1.ckpt")), "checkpoints are removed once their result is kept");
+
+        // the state a run killed after candidate 1 leaves: its key and the first result only, and scores whose key
+        // does not match (as if the model had changed under the same path): they are computed again, not trusted
         Path outB = tmp.resolve("b"), workB = tmp.resolve("b.work");
         Files.createDirectories(workB);
         Files.copy(workA.resolve("run.json"), workB.resolve("run.json"));
         Files.copy(workA.resolve("candidate-0.json"), workB.resolve("candidate-0.json"));
+        Files.writeString(workB.resolve("scores.json"), Files.readString(workA.resolve("scores.json")).replace("\"model_fingerprint\":\"sha256:", "\"model_fingerprint\":\"sha256:0"));
         Cli b = compress(outB, workB, "0.6");
         assertEquals(0, b.code(), b.err());
+        assertTrue(b.err().contains("scores.json: scored with") && b.err().contains("scoring again"), b.err());
         assertTrue(b.err().contains("candidate 1/2") && b.err().contains("done earlier"), b.err());
         assertFalse(b.err().contains("candidate 1/2 step"), "candidate 1 was not trained again");
         assertTrue(b.err().contains("candidate 2/2 step"), b.err());
         assertArrayEquals(Files.readAllBytes(outA.resolve("model.safetensors")), Files.readAllBytes(outB.resolve("model.safetensors")));
         assertEquals(Files.readString(outA.resolve("compress/candidates.csv")), Files.readString(outB.resolve("compress/candidates.csv")));
+
+        // a rerun of a finished run reads the dense scores instead of scoring again
+        Cli again = compress(tmp.resolve("a2"), workA, "0.6");
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.err().contains("dense scores read from") && !again.err().contains("scoring with minitron"), again.err());
+        assertArrayEquals(Files.readAllBytes(outA.resolve("model.safetensors")), Files.readAllBytes(tmp.resolve("a2/model.safetensors")));
 
         // another run's work folder is refused, not mixed in
         Cli other = compress(tmp.resolve("c"), workA, "0.6", "--seed", "7");

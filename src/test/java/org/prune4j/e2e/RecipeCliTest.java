@@ -15,7 +15,7 @@ import org.prune4j.io.json.Json;
 /**
  * {@code run recipes/wanda-2of4-eval.yaml}: eval, prune, eval, export on stories260K; every stage leaves its output and
  * record; a run interrupted before its last stage resumes there and ends with the same bytes; a recipe naming a stage
- * this build lacks, or an option the runner owns, is refused with the file and stage named.
+ * this build lacks, an option the runner owns, an unknown key or a bad value is refused with the file, stage and key named.
  */
 class RecipeCliTest {
     @TempDir Path tmp;
@@ -51,13 +51,28 @@ class RecipeCliTest {
     @Test
     void badRecipesNameTheFileAndStage() throws Exception {
         Path r = tmp.resolve("r.yaml");
-        Files.writeString(r, "model: m\nstages:\n  - prune: {method: wanda}\n  - distill: {steps: 3}\n");
+        assertRefused(r, "model: m\nstages:\n  - prune: {method: wanda}\n  - compress: {params: 0.5}\n", "r.yaml: stage 2: 'compress' is not a stage on this build");
+        assertRefused(r, "model: m\nstages:\n  - prune: {method: wanda, out: x}\n", "stage 1 (prune): 'out' is set by the runner");
+        assertRefused(r, "model: m\nstages:\n  - prune: {method: wanda, nm: '2:4'}\n  - distill: {data: d, student: s}\n", "stage 2 (distill): 'student' is set by the runner");
+        // checked before any stage runs: an unknown key, a value of the wrong type, a flag given a value, a missing teacher
+        assertRefused(r, "model: m\nstages:\n  - eval: {text: t, seq-len: 8}\n  - prune: {methd: wanda}\n", "r.yaml: stage 2 (prune): unknown key 'methd'");
+        assertRefused(r, "model: m\nstages:\n  - prune: {method: wanda, nm: '2:4'}\n  - distill: {data: d, steps: many}\n", "r.yaml: stage 2 (distill): key 'steps': ");
+        assertRefused(r, "model: m\nstages:\n  - prune: {method: magnitude, sparsity: 0.5, per-row: often}\n", "stage 1 (prune): key 'per-row' is a switch");
+        assertRefused(r, "model: m\nstages:\n  - distill: {data: d}\n", "stage 1 (distill): key 'teacher' is missing and no prune stage comes before");
+        assertRefused(r, "model: m\nstages:\n  - prune: {target: {num_attention_heads: [1, 2]}}\n", "stage 1 (prune): key 'target' nests too deep");
+        // checked by the command itself when the stage runs: its message carries the file and stage too
+        assertRefused(r, "model: m\nstages:\n  - distill: {teacher: m, data: d, loss: hinge}\n", "r.yaml: stage 1 (distill): --loss must be kl, reverse-kl or ce");
+        assertFalse(Files.exists(tmp.resolve("o/01-distill.json")), "a failed stage leaves no record");
+        // hard labels only need no teacher: past the plan, the stage runs and fails on the missing student folder, named with its stage
+        assertRefused(r, "model: m\nstages:\n  - distill: {data: d, loss: ce, hidden-loss: none}\n", "r.yaml: stage 1 (distill): ");
         Cli c = Cli.run("run", r.toString(), "--out", tmp.resolve("o").toString());
-        assertEquals(1, c.code());
-        assertTrue(c.err().contains("r.yaml: stage 2: 'distill' is not a stage on this build"), c.err());
-        Files.writeString(r, "model: m\nstages:\n  - prune: {method: wanda, out: x}\n");
-        c = Cli.run("run", r.toString(), "--out", tmp.resolve("o").toString());
-        assertEquals(1, c.code());
-        assertTrue(c.err().contains("stage 1 (prune): 'out' is set by the runner"), c.err());
+        assertFalse(c.err().contains("'teacher' is missing"), c.err());
+    }
+
+    private void assertRefused(Path recipe, String yaml, String message) throws Exception {
+        Files.writeString(recipe, yaml);
+        Cli c = Cli.run("run", recipe.toString(), "--out", tmp.resolve("o").toString());
+        assertEquals(1, c.code(), c.err());
+        assertTrue(c.err().contains(message), "expected '" + message + "' in: " + c.err());
     }
 }

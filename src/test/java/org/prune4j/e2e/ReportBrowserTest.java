@@ -21,8 +21,8 @@ import org.prune4j.io.SharedData;
 import org.prune4j.io.json.Json;
 
 /**
- * report.html in a real browser: headless Chromium renders the reports of {@code prune --report} and {@code sweep
- * --report} on stories260K; the page logs no console error, every plot's SVG holds data marks, the text names every
+ * report.html in a real browser: headless Chromium renders the reports of {@code prune}, {@code sweep}, {@code scores},
+ * {@code distill} and {@code compress --report} on stories260K; the page logs no console error, every plot's SVG holds data marks, the text names every
  * run, and a screenshot is taken (target/e2e/report-*.png). Skipped with a message where no Chromium is installed
  * (.ci/run installs Debian's {@code chromium}). The sweep is also interrupted-and-resumed: a rerun keeps its cells.
  */
@@ -80,6 +80,61 @@ class ReportBrowserTest {
             String name = r.get("method").equals("dense") ? "dense" : r.get("method") + " " + r.get("target");
             assertTrue(page.text.contains(name), "the page names run " + name);
         }
+    }
+
+    @Test
+    void scoresReportHasHeatmapsCorrelationsAndLayerScores() throws Exception {
+        Path rep = tmp.resolve("scores-report");
+        List<String> methods = List.of("minitron", "taylor", "magnitude", "random");
+        Cli c = Cli.run("scores", "--model", shared.resolve("models/stories260K").toString(), "--calib", shared.resolve("data/text/tinystories-train-2mib.txt").toString(),
+                "--doc-separator", "<|endoftext|>", "--calib-samples", "8", "--seq-len", "64", "--batch", "4", "--methods", String.join(",", methods),
+                "--kinds", "head,neuron,layer", "--bootstrap", "2", "--out", tmp.resolve("scores").toString(), "--report", rep.toString(), "--json");
+        assertEquals(0, c.code(), c.err());
+        for (String f : List.of("report.html", "report.json", "rank-correlations.csv", "top-k-stability.csv")) assertTrue(Files.isRegularFile(rep.resolve(f)), f);
+        Page page = render(rep.resolve("report.html"), "scores");
+        // a head heatmap per criterion, a correlation matrix for head, neuron and layer units, the layer-score lines
+        assertEquals(methods.size() + 3 + 1, page.plots, page.text);
+        for (String m : methods) assertTrue(page.text.contains("Head importance: " + m), "the page names criterion " + m);
+    }
+
+    @Test
+    void distillReportHasLossAndPerplexityCurves() throws Exception {
+        Path student = tmp.resolve("student"), rep = tmp.resolve("distill-report");
+        String stories = shared.resolve("models/stories260K").toString(), text = shared.resolve("data/text/tinystories-valid-201.txt").toString();
+        Cli p = Cli.run("prune", "--model", stories, "--method", "magnitude", "--target", "num_attention_heads=4", "--out", student.toString());
+        assertEquals(0, p.code(), p.err());
+        Cli d = Cli.run("distill", "--teacher", stories, "--student", student.toString(), "--data", text, "--doc-separator", "<|endoftext|>", "--steps", "6",
+                "--batch", "2", "--seq-len", "64", "--lr", "1e-3", "--eval", text, "--eval-windows", "4", "--eval-every", "2", "--log", tmp.resolve("steps.jsonl").toString(),
+                "--out", tmp.resolve("distilled").toString(), "--report", rep.toString(), "--json");
+        assertEquals(0, d.code(), d.err());
+        assertEquals(1 + 6, Files.readAllLines(rep.resolve("steps.csv")).size(), "header + one row per step");
+        Page page = render(rep.resolve("report.html"), "distill");
+        assertEquals(3, page.plots, "loss, eval perplexity, learning rate");
+        assertTrue(page.text.contains(student.toString()) && page.text.contains(stories), "the page names the student and the teacher");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void compressReportHasTheParetoFront() throws Exception {
+        Path rep = tmp.resolve("compress-report");
+        String valid = shared.resolve("data/text/tinystories-valid-201.txt").toString();
+        Cli c = Cli.run("compress", "--model", shared.resolve("models/stories260K").toString(), "--params", "0.6", "--calib", valid, "--data", valid, "--eval", valid,
+                "--doc-separator", "<|endoftext|>", "--seq-len", "32", "--batch", "2", "--calib-samples", "4", "--eval-windows", "4", "--candidates", "3",
+                "--search-steps", "2", "--final-steps", "3", "--lr", "1e-3", "--out", tmp.resolve("compressed").toString(), "--work", tmp.resolve("work").toString(),
+                "--report", rep.toString(), "--json");
+        assertEquals(0, c.code(), c.err());
+        for (String f : List.of("report.html", "report.json", "searched-candidates.csv", "candidates.json", "compress.json")) assertTrue(Files.isRegularFile(rep.resolve(f)), f);
+        Page page = render(rep.resolve("report.html"), "compress");
+        assertEquals(2, page.plots, "parameters vs perplexity, loss curves");
+        List<Object> cands = (List<Object>) Json.parse(Files.readString(rep.resolve("candidates.json")));
+        int searched = 0;
+        for (Object o : cands) {
+            Map<String, Object> m = (Map<String, Object>) o;
+            if (!Boolean.TRUE.equals(m.get("kept"))) continue;
+            searched++;
+            assertTrue(page.text.contains("candidate " + m.get("index") + " ("), "the page names candidate " + m.get("index"));
+        }
+        assertTrue(searched >= 2, "at least two candidates searched: " + searched);
     }
 
     record Page(int plots, String text) {}

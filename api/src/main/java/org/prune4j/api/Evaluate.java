@@ -9,10 +9,24 @@ import org.prune4j.transformer.Perplexity;
 public final class Evaluate {
     private Evaluate() {}
 
-    /** The result: mean NLL in nats per token, its exponential, and how many positions were predicted in how many windows. */
+    /**
+     * The result of an evaluation.
+     *
+     * @param nll mean next-token NLL in nats per predicted position
+     * @param ppl its exponential, the perplexity
+     * @param tokens how many positions were predicted
+     * @param windows in how many windows
+     */
     public record Result(double nll, double ppl, long tokens, int windows) {}
 
-    /** Evaluates {@code m} on {@code o.text()}, encoded with {@code m}'s tokenizer. */
+    /**
+     * Evaluates {@code m} on {@code o.text()}, encoded with {@code m}'s tokenizer.
+     *
+     * @param m the model
+     * @param o the options
+     * @param listener receives {@code progress("eval", windows, total)}
+     * @return the mean NLL and perplexity
+     */
     public static Result run(Model m, EvalOptions o, ProgressListener listener) {
         try {
             int[] ids = TokenData.fromText(o.text(), m.requireTokenizer(), o.docSeparator(), true);

@@ -9,10 +9,22 @@ import org.prune4j.transformer.Sampler;
 public final class Generate {
     private Generate() {}
 
-    /** Every token (BOS and prompt included) and their decoded text. */
+    /**
+     * What was generated.
+     *
+     * @param tokens every token, BOS and prompt included
+     * @param text their decoded text
+     */
     public record Result(int[] tokens, String text) {}
 
-    /** Continues {@code o.prompt()} for {@code o.steps()} tokens. */
+    /**
+     * Continues {@code o.prompt()} for {@code o.steps()} tokens.
+     *
+     * @param m the model and its tokenizer
+     * @param o the options
+     * @param listener receives {@code progress("generate", tokens, steps)}
+     * @return the tokens and the text
+     */
     public static Result run(Model m, GenerateOptions o, ProgressListener listener) {
         try {
             Tokenizer tok = m.requireTokenizer();
@@ -20,7 +32,7 @@ public final class Generate {
             int bos = tok.bosId() >= 0 ? tok.bosId() : model.config().bosTokenId() != null ? model.config().bosTokenId() : -1;
             int[] text = tok.encode(o.prompt());
             int[] prompt = bos < 0 ? text : prepend(bos, text);
-            if (prompt.length == 0) throw new Prune4jException.InvalidOptions("the tokenizer has no BOS token, so generation needs a non-empty prompt");
+            if (prompt.length == 0) throw new Prune4jException.InvalidOptions("the tokenizer has no BOS token, so generation needs a non-empty --prompt");
             for (int id : prompt)
                 if (id >= model.config().vocabSize())
                     throw new Prune4jException.BadInput("prompt token " + id + " is outside the model's vocabulary of " + model.config().vocabSize(), null);

@@ -15,17 +15,31 @@ import org.prune4j.tensor.VectorKernels;
 import org.prune4j.transformer.LlamaModel;
 
 /**
- * A loaded Hugging Face model folder: the model (computing with the {@link Kernels} it was loaded with), its
- * tokenizer (null when the folder has none) and where it came from. Load and save are the API's first and last step.
+ * A loaded Hugging Face model folder. Load and save are the API's first and last step.
+ *
+ * @param dir the folder it came from
+ * @param model the model, computing with the {@link Kernels} it was loaded with
+ * @param tokenizer its tokenizer, or null when the folder has none
  */
 public record Model(Path dir, LlamaModel model, Tokenizer tokenizer) {
 
-    /** Loads {@code dir} (config.json, *.safetensors, tokenizer) on the Vector API backend with every core. */
+    /**
+     * Loads {@code dir} (config.json, *.safetensors, tokenizer) on the Vector API backend with every core.
+     *
+     * @param dir the model folder
+     * @return the model
+     */
     public static Model load(Path dir) {
         return load(dir, new VectorKernels(Runtime.getRuntime().availableProcessors()));
     }
 
-    /** Loads {@code dir} computing with {@code kernels} (e.g. {@code Backends.select("opencl", threads)} from prune4j-opencl). */
+    /**
+     * Loads {@code dir} computing with {@code kernels} (e.g. {@code Backends.select("opencl", threads)} from prune4j-opencl).
+     *
+     * @param dir the model folder
+     * @param kernels what the model computes with
+     * @return the model
+     */
     public static Model load(Path dir, Kernels kernels) {
         try {
             LlamaModel m = LlamaModel.load(dir, kernels);
@@ -38,7 +52,11 @@ public record Model(Path dir, LlamaModel model, Tokenizer tokenizer) {
         }
     }
 
-    /** The tokenizer, or an error naming the folder when it has none. */
+    /**
+     * The tokenizer, or an error naming the folder when it has none.
+     *
+     * @return the tokenizer
+     */
     public Tokenizer requireTokenizer() {
         if (tokenizer == null) throw new Prune4jException.BadInput(dir + ": no tokenizer.json or tokenizer.model", null);
         return tokenizer;
@@ -46,7 +64,10 @@ public record Model(Path dir, LlamaModel model, Tokenizer tokenizer) {
 
     /**
      * Saves the model's current weights (F32) as a Hugging Face folder {@code out}: config.json, model.safetensors and
-     * the tokenizer files of {@code dir}; the folder appears atomically ({@code replace}: an existing one is replaced).
+     * the tokenizer files of {@code dir}; the folder appears atomically.
+     *
+     * @param out the folder to write
+     * @param replace replace an existing folder (else one is refused)
      */
     public void save(Path out, boolean replace) {
         try {

@@ -2,6 +2,7 @@ package org.prune4j.api;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -29,10 +30,25 @@ import org.prune4j.tensor.Kernels;
 public final class Prune {
     private Prune() {}
 
-    /** What a run did: per-linear reports and timings, the ratios applied, the checkpoint's parameters, the files written. */
+    /**
+     * What a run did.
+     *
+     * @param result per-linear reports and timings
+     * @param plan the ratios applied
+     * @param modelParams the checkpoint's parameters
+     * @param files the files written
+     * @param calibration what calibrated it, in words
+     */
     public record Result(SequentialPruner.Result result, SparsityPlan plan, long modelParams, List<String> files, String calibration) {}
 
-    /** Prunes {@code o.model()} into {@code o.out()} computing with {@code k}. */
+    /**
+     * Prunes {@code o.model()} into {@code o.out()} computing with {@code k}.
+     *
+     * @param o the options
+     * @param k what calibration and the pruners compute with
+     * @param listener receives the pruner's log lines
+     * @return the reports, ratios and files
+     */
     public static Result unstructured(PruneOptions o, Kernels k, ProgressListener listener) {
         Sparsity fallback;
         CalibrationData.Sampling how;
@@ -71,11 +87,20 @@ public final class Prune {
                 for (var info : st.infos()) modelParams += info.numel();
                 CheckpointPruner.Output out = CheckpointPruner.run(o.model(), cfg, st, windows,
                         new SequentialPruner.Options(pruner, plan, k, o.microBatch(), listener.asPrintStream()), o.out(), o.force(),
-                        Map.of("pruned_by", "prune4j", "method", o.method(), "target", plan.describe()), o.saveFormat());
+                        metadata(o.method(), plan.describe()), o.saveFormat());
                 return new Result(out.result(), plan, modelParams, out.files(), calibLine);
             }
         } catch (IOException | RuntimeException e) {
             throw Prune4jException.wrap(e);
         }
+    }
+
+    /** The safetensors {@code __metadata__} of a pruned checkpoint, in a fixed order (Map.of's order changes from JVM to JVM, and with it the bytes). */
+    static Map<String, String> metadata(String method, String target) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("pruned_by", "prune4j");
+        m.put("method", method);
+        m.put("target", target);
+        return m;
     }
 }

@@ -9,7 +9,14 @@ import org.prune4j.pruning.verify.VerifyReport;
 public final class Verify {
     private Verify() {}
 
-    /** The report; {@link VerifyReport#passed()} says whether every rule held. */
+    /**
+     * Verifies {@code pruned} against its parent {@code dense}.
+     *
+     * @param dense the parent model folder
+     * @param pruned the pruned model folder
+     * @param o the rules to check ({@code --plan}, {@code --expect-nm}, {@code --expect-sparsity}, ...)
+     * @return the report; {@link VerifyReport#passed()} says whether every rule held
+     */
     public static VerifyReport run(Path dense, Path pruned, CheckpointVerifier.Options o) {
         try {
             return CheckpointVerifier.verify(dense, pruned, o);

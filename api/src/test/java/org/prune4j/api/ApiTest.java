@@ -104,6 +104,10 @@ class ApiTest {
         });
         assertFalse(lines.isEmpty());
         assertTrue(lines.getFirst().startsWith("prune4j prune: magnitude"), lines.toString());
+        // the header's metadata in a fixed order, so the same inputs give the same bytes in every JVM (Map.of's order is per JVM)
+        byte[] head = Files.readAllBytes(tmp.resolve("m/model.safetensors"));
+        String header = new String(head, 8, 120, java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(header.startsWith("{\"__metadata__\":{\"format\":\"pt\",\"pruned_by\":\"prune4j\",\"method\":\"magnitude\",\"target\":"), header);
         Model m = Model.load(tmp.resolve("m"), ScalarKernels.INSTANCE);
         m.save(tmp.resolve("saved"), false);
         Model back = Model.load(tmp.resolve("saved"), ScalarKernels.INSTANCE);
@@ -117,12 +121,17 @@ class ApiTest {
         ModelConfig cfg = ModelConfig.read(dense);
         List<String> targets = List.of("intermediate_size=" + Math.max(1, cfg.intermediateSize(0) / 2));
         Path plan = tmp.resolve("plan.json");
-        StructuredPruneOptions o = StructuredPruneOptions.of(dense, "magnitude", targets, null, tmp.resolve("s1"));
-        var first = PruneStructured.run(new StructuredPruneOptions(o.model(), o.method(), o.targets(), null, plan, o.kvReduce(), o.allocation(),
-                o.aggSeq(), o.aggBatch(), o.depthMetric(), false, 8, Map.of(), null, null, 128, null, "random", 0, o.out(), false), ScalarKernels.INSTANCE, ProgressListener.NONE);
-        var again = PruneStructured.run(new StructuredPruneOptions(dense, null, List.of(), plan, null, "mean-pool", "uniform", "mean", "l2", "bi", false, 8,
-                Map.of(), null, null, 128, null, "random", 0, tmp.resolve("s2"), false), ScalarKernels.INSTANCE, ProgressListener.NONE);
+        StructuredPruneOptions o = StructuredPruneOptions.builder(dense).method("magnitude").targets(targets).planOut(plan).out(tmp.resolve("s1")).build();
+        var first = PruneStructured.run(o, ScalarKernels.INSTANCE, ProgressListener.NONE);
+        var again = PruneStructured.run(StructuredPruneOptions.builder(dense).plan(plan).out(tmp.resolve("s2")).build(), ScalarKernels.INSTANCE, ProgressListener.NONE);
         assertEquals(first.plan(), again.plan());
+        // the flags' rules, typed, before anything is read or written
+        var taylorOnly = assertThrows(Prune4jException.InvalidOptions.class, () -> PruneStructured.run(
+                StructuredPruneOptions.builder(dense).method("magnitude").targets(targets).taylor("first").out(tmp.resolve("s3")).build(), ScalarKernels.INSTANCE, ProgressListener.NONE));
+        assertTrue(taylorOnly.getMessage().contains("options of --method taylor"), taylorOnly.getMessage());
+        assertThrows(Prune4jException.InvalidOptions.class, () -> PruneStructured.run(
+                StructuredPruneOptions.builder(dense).method("magnitude").targets(targets).hfPad(true).out(tmp.resolve("s3")).build(), ScalarKernels.INSTANCE, ProgressListener.NONE));
+        assertFalse(Files.exists(tmp.resolve("s3")));
         assertTrue(first.output().paramsAfter() < first.output().paramsBefore());
         VerifyReport v = Verify.run(dense, tmp.resolve("s2"), new CheckpointVerifier.Options(plan, null, null, null, 5));
         assertTrue(v.passed(), v.text());
@@ -138,4 +147,54 @@ class ApiTest {
         Generate.Result g = Generate.run(m, new GenerateOptions("Once upon a time", 20, 0f, 0.9f, 42, false), ProgressListener.NONE);
         assertTrue(g.text().startsWith("Once upon a time"), g.text());
     }
+    @Test
+    void exportWritesAFolderInAnotherDtypeHoldingTheSameWeightsRounded() throws Exception {
+        Path dense = dense();
+        Export.Result r = Export.run(new ExportOptions(dense, "safetensors", tmp.resolve("bf16"), "bf16"), ProgressListener.NONE);
+        assertTrue(r.bytes() > 0);
+        try (var a = org.prune4j.io.safetensors.SafeTensors.open(dense); var b = org.prune4j.io.safetensors.SafeTensors.open(tmp.resolve("bf16"))) {
+            assertEquals(a.names(), b.names());
+            for (var i : a.infos()) {
+                assertEquals(org.prune4j.tensor.DType.BF16, b.info(i.name()).dtype(), i.name());
+                float[] want = a.get(i.name()).to(org.prune4j.tensor.DType.BF16, java.lang.foreign.Arena.ofAuto()).toFloatArray();
+                assertArrayEquals(want, b.get(i.name()).toFloatArray(), 0f, i.name());
+            }
+        }
+        assertEquals(Files.readString(dense.resolve(ModelConfig.FILE)), Files.readString(tmp.resolve("bf16").resolve(ModelConfig.FILE)));
+        var again = assertThrows(Prune4jException.BadInput.class, () -> Export.run(new ExportOptions(dense, "safetensors", tmp.resolve("bf16"), "f16"), ProgressListener.NONE));
+        assertTrue(again.getMessage().contains("already exists"), again.getMessage());
+        var dtype = assertThrows(Prune4jException.InvalidOptions.class, () -> new ExportOptions(dense, "gguf", tmp.resolve("x.gguf"), "bf16"));
+        assertTrue(dtype.getMessage().contains("--dtype bf16"), dtype.getMessage());
+    }
+
+    @Test
+    void distillKeepsASparseStudentsZerosAndReportsEveryStep() throws Exception {
+        Assumptions.assumeTrue(SharedData.root().isPresent(), SharedData.MISSING);
+        Path shared = SharedData.root().get(), teacher = shared.resolve("models/stories260K"), text = shared.resolve("data/text/tinystories-valid-201.txt");
+        Kernels k = ScalarKernels.INSTANCE;
+        Prune.unstructured(PruneOptions.builder(teacher, "magnitude", tmp.resolve("student")).sparsity(0.5).build(), k, ProgressListener.NONE);
+        var bad = assertThrows(Prune4jException.InvalidOptions.class, () -> Distill.run(
+                DistillOptions.builder(tmp.resolve("student"), text, tmp.resolve("d")).teacher(teacher).loss("l2").build(), k, ProgressListener.NONE));
+        assertTrue(bad.getMessage().contains("--loss must be kl, reverse-kl or ce"), bad.getMessage());
+        List<Long> steps = new java.util.ArrayList<>();
+        Distill.Result r = Distill.run(DistillOptions.builder(tmp.resolve("student"), text, tmp.resolve("d")).teacher(teacher).steps(3).batch(2).seqLen(32)
+                .lr(1e-3).build(), k, new ProgressListener() {
+            @Override public void progress(String stage, long done, long total) { if (stage.equals("distill")) steps.add(done); }
+        });
+        assertEquals(List.of(1L, 2L, 3L), steps);
+        assertEquals(3, r.steps());
+        assertTrue(Double.isFinite(r.firstLoss()) && Double.isFinite(r.finalLoss()));
+        try (var s = org.prune4j.io.safetensors.SafeTensors.open(tmp.resolve("student")); var d = org.prune4j.io.safetensors.SafeTensors.open(tmp.resolve("d"))) {
+            long changed = 0;
+            for (var i : s.infos()) {
+                float[] a = s.get(i.name()).toFloatArray(), b = d.get(i.name()).toFloatArray();
+                for (int j = 0; j < a.length; j++) {
+                    if (a[j] == 0f && i.name().contains(".layers.")) assertEquals(0f, b[j], i.name() + "[" + j + "]: a pruned weight came back");
+                    if (a[j] != b[j]) changed++;
+                }
+            }
+            assertTrue(changed > 0, "three steps at lr 1e-3 changed no weight");
+        }
+    }
 }
+

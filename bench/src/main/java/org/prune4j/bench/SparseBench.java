@@ -10,6 +10,7 @@ import org.prune4j.tensor.NMWeight;
 import org.prune4j.tensor.Tensor;
 import org.prune4j.tensor.VectorKernels;
 import org.prune4j.tensor.gemm.Matmul;
+import org.prune4j.tensor.gemm.NMGemv;
 
 /**
  * Dense vs N:M-compressed linear layers on the same weights, in the same run: a random W [n, k] is pruned to the
@@ -17,7 +18,7 @@ import org.prune4j.tensor.gemm.Matmul;
  * on the compressed one alternate, round after round, for decode (one token: GEMV) and prefill ({@code m} tokens:
  * GEMM). Each round times a block of calls of each; a speedup is the median of the per-round ratios, so load from
  * other processes hits both sides alike. GB/s counts the bytes each kernel must read: n·k·size dense, values plus mask
- * compressed ({@link NMWeight#bytes}). The calling thread's CPU-time ratios are reported beside the wall-time ones: with
+ * compressed (what the decode kernel of this CPU reads: {@link NMGemv#decodeBytes}). The calling thread's CPU-time ratios are reported beside the wall-time ones: with
  * one thread on a loaded machine they leave out the waiting for a core.
  */
 public final class SparseBench {
@@ -56,8 +57,9 @@ public final class SparseBench {
         }
         double denseS = median(dd), nmS = median(sd);
         long denseBytes = (long) n * k * dtype.size;
-        return new Result(kernels.name(), nm, n, k, m, dtype, denseBytes, w.bytes(), denseS * 1e3, nmS * 1e3,
-                denseBytes / denseS / 1e9, w.bytes() / nmS / 1e9, median(decRatio),
+        long nmBytes = kernels instanceof VectorKernels ? NMGemv.decodeBytes(w) : w.bytes();
+        return new Result(kernels.name(), nm, n, k, m, dtype, denseBytes, nmBytes, denseS * 1e3, nmS * 1e3,
+                denseBytes / denseS / 1e9, nmBytes / nmS / 1e9, median(decRatio),
                 median(dp) * 1e3, median(sp) * 1e3, median(preRatio), median(decCpu), median(preCpu), rounds);
     }
 

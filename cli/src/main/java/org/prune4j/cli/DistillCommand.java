@@ -1,31 +1,14 @@
 package org.prune4j.cli;
 
-import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.prune4j.distill.Batches;
-import org.prune4j.distill.KdObjective;
-import org.prune4j.distill.Lora;
-import org.prune4j.distill.Schedule;
-import org.prune4j.distill.SparsityMasks;
-import org.prune4j.distill.TeacherCache;
-import org.prune4j.distill.TrainLoop;
-import org.prune4j.io.AtomicFiles;
-import org.prune4j.io.config.ModelConfig;
-import org.prune4j.io.data.TokenData;
-import org.prune4j.io.data.Windows;
-import org.prune4j.io.json.Json;
-import org.prune4j.io.safetensors.SafeTensorsWriter;
-import org.prune4j.io.tokenizer.Tokenizers;
-import org.prune4j.transformer.LlamaModel;
-import org.prune4j.transformer.Perplexity;
+import org.prune4j.api.Distill;
+import org.prune4j.api.DistillOptions;
+import org.prune4j.api.Prune4jException;
+import org.prune4j.api.ProgressListener;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -34,7 +17,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code distill}: retrains a (pruned) student from its teacher by knowledge distillation (Minitron's recovery step)
- * and writes the student as a Hugging Face folder that appears only when training is complete.
+ * and writes the student as a Hugging Face folder that appears only when training is complete. The flags become
+ * {@link DistillOptions}; {@link Distill} runs them.
  */
 @Command(name = "distill", mixinStandardHelpOptions = true,
         description = "Retrain a pruned student from its teacher by knowledge distillation (logit KL, hidden states, CE); writes a model folder.")
@@ -66,8 +50,11 @@ public final class DistillCommand implements Callable<Integer> {
     String hiddenLoss;
     @Option(names = "--hidden-weight", defaultValue = "1", description = "Weight of the hidden loss (default ${DEFAULT-VALUE}).")
     double hiddenWeight;
-    @Option(names = "--layer-map", description = "Teacher layer of each student layer, comma-separated (-1: none), e.g. 0,1,3,4 (default: identity when depths match).")
+    @Option(names = "--layer-map", description = "Teacher layer of each student layer, comma-separated (-1: none), e.g. 0,1,3,4 (default: the kept layers of --plan,"
+            + " else of the student's metadata that prune --target writes, else the identity when depths match).")
     String layerMap;
+    @Option(names = "--plan", description = "The structured plan the student was pruned with (prune --plan-out): --hidden-loss maps each kept layer to its teacher layer.")
+    Path plan;
 
     @Option(names = "--seq-len", defaultValue = "128", description = "Window length in tokens (default ${DEFAULT-VALUE}).")
     int seqLen;
@@ -136,212 +123,54 @@ public final class DistillCommand implements Callable<Integer> {
     int evalEvery;
     @Option(names = "--eval-windows", defaultValue = "64", description = "First W windows of --seq-len tokens of --eval (default ${DEFAULT-VALUE}).")
     int evalWindows;
+    @Option(names = "--report", paramLabel = "DIR", description = "Also write report.html (loss, eval-perplexity and learning-rate curves; with --log the whole history of a resumed run), report.json and steps.csv into DIR.")
+    Path reportDir;
 
     @Override
     public Integer call() throws Exception {
-        var cl = spec.commandLine();
-        KdObjective.LogitLoss logitLoss = switch (loss.toLowerCase(Locale.ROOT)) {
-            case "kl" -> KdObjective.LogitLoss.KL;
-            case "reverse-kl" -> KdObjective.LogitLoss.REVERSE_KL;
-            case "ce" -> KdObjective.LogitLoss.CE;
-            default -> throw new UsageException(cl, "--loss must be kl, reverse-kl or ce, got '" + loss + "'");
-        };
-        KdObjective.HiddenLoss hidden = switch (hiddenLoss.toLowerCase(Locale.ROOT)) {
-            case "none" -> KdObjective.HiddenLoss.NONE;
-            case "cosine" -> KdObjective.HiddenLoss.COSINE;
-            case "mse" -> KdObjective.HiddenLoss.MSE;
-            default -> throw new UsageException(cl, "--hidden-loss must be none, cosine or mse, got '" + hiddenLoss + "'");
-        };
-        boolean needsTeacher = logitLoss != KdObjective.LogitLoss.CE || hidden != KdObjective.HiddenLoss.NONE;
-        if (needsTeacher && teacher == null) throw new UsageException(cl, "--teacher is required unless --loss ce without a hidden loss");
-        if (Files.exists(out) && !force) throw new UsageException(cl, out + " already exists (use --force to replace it)");
-        if (checkpointEvery < 0 || evalEvery < 0 || evalWindows < 1) throw new UsageException(cl, "--checkpoint-every and --eval-every must be >= 0, --eval-windows >= 1");
-        TrainLoop.Settings settings;
-        Batches.Sampling how;
-        Schedule sched;
+        DistillOptions o = DistillOptions.builder(student, data, out).teacher(teacher).docSeparator(docSeparator).force(force)
+                .loss(loss).temperature(temperature).alpha(alpha).hiddenLoss(hiddenLoss).hiddenWeight(hiddenWeight).layerMap(layerMap).plan(plan)
+                .seqLen(seqLen).batch(batch).gradAccum(gradAccum).dataSampling(sampling).steps(steps).lr(lr).minLr(minLr).schedule(schedule)
+                .warmup(warmup).decaySteps(decaySteps).weightDecay(weightDecay).decayNorms(decayNorms).beta1(beta1).beta2(beta2).eps(eps)
+                .clip(clip).seed(seed).keepSparsity(keepSparsity).teacherCache(teacherCache).teacherTopK(teacherTopK)
+                .loraRank(loraRank).loraAlpha(loraAlpha).loraTargets(loraTargets).loraDropout(loraDropout).loraSave(loraSave)
+                .checkpointDir(checkpointDir).checkpointEvery(checkpointEvery).resume(resume).log(log)
+                .eval(eval).evalEvery(evalEvery).evalWindows(evalWindows).build();
+        Distill.Result r;
         try {
-            how = Batches.Sampling.parse(sampling);
-            sched = Schedule.parse(schedule);
-            settings = new TrainLoop.Settings(steps, lr, minLr, sched, warmup, decaySteps != null ? decaySteps : Math.max(1, steps / 5),
-                    weightDecay, decayNorms, beta1, beta2, eps, gradAccum, clip, seed);
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(cl, e.getMessage());
-        }
-        PrintStream err = common.log();
+            r = Distill.run(o, device.kernels(), new ProgressListener() {
+                private ProgressLine cache;
 
-        // models: the teacher only runs inference; the student trains
-        LlamaModel s = LlamaModel.load(student, device.kernels());
-        LlamaModel t = null;
-        if (needsTeacher) {
-            t = LlamaModel.load(teacher, device.kernels());
-            if (t.config().vocabSize() != s.config().vocabSize())
-                throw new IllegalArgumentException("the teacher (" + teacher + ") has a vocabulary of " + t.config().vocabSize() + " tokens, the student ("
-                        + student + ") " + s.config().vocabSize() + "; distillation needs the same vocabulary");
-            TokenizerFiles.requireSame(teacher, student);
-        }
-        int[] map = layerMap(cl, t, s, hidden);
-        KdObjective.Config kcfg;
-        try {
-            kcfg = new KdObjective.Config(logitLoss, temperature, alpha, hidden, hiddenWeight, map);
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(cl, e.getMessage());
-        }
-        KdObjective objective = new KdObjective(t, s, kcfg, seed);
+                @Override public void message(String line) { common.log().println(line); }
 
-        var tok = Tokenizers.load(student);
-        int[] ids = tokens(data, tok);
-        TokenData.checkIds(ids, s.config().vocabSize(), data.toString());
-        Batches batches = new Batches(ids, batch, seqLen, how, seed, data.toString());
-        int[][] evalW = null;
-        if (eval != null) {
-            int[] e = tokens(eval, tok);
-            TokenData.checkIds(e, s.config().vocabSize(), eval.toString());
-            evalW = Windows.first(e, Math.min(evalWindows, Math.max(1, e.length / seqLen)), seqLen, eval.toString());
+                @Override public void progress(String stage, long done, long total) {
+                    if (!stage.equals("teacher cache")) return; // each step has its own message line
+                    if (cache == null) cache = new ProgressLine(common.log(), "teacher cache", total, "windows", false);
+                    if (done > 0) cache.update(done);
+                }
+            });
+        } catch (Prune4jException.InvalidOptions e) {
+            throw new UsageException(spec.commandLine(), e.getMessage());
         }
-
-        SparsityMasks masks = SparsityMasks.of(s.parameters());
-        boolean keep = keepSparsity != null ? keepSparsity : !masks.isEmpty();
-        String recipe = String.join(" ", "distill", String.valueOf(teacher == null ? "-" : teacher.toAbsolutePath().normalize()), loss, Float.toString(temperature),
-                Double.toString(alpha), hiddenLoss, Double.toString(hiddenWeight), String.valueOf(layerMap), Double.toString(lr), Double.toString(minLr), schedule,
-                Integer.toString(warmup), Double.toString(weightDecay), Boolean.toString(decayNorms), Double.toString(beta1), Double.toString(beta2),
-                Double.toString(eps), Integer.toString(gradAccum), Double.toString(clip), Boolean.toString(keep));
-        if (teacherCache != null) recipe += " teacher-cache top-" + teacherTopK;
-        Lora lora = null;
-        if (loraRank != null) {
-            if (loraSave != null && Files.exists(loraSave) && !force) throw new UsageException(cl, loraSave + " already exists (use --force to replace it)");
-            try {
-                lora = Lora.attach(s, new Lora.Config(loraRank, loraAlpha, loraDropout, Lora.Config.parseTargets(loraTargets)), seed);
-            } catch (IllegalArgumentException e) {
-                throw new UsageException(cl, e.getMessage());
-            }
-            recipe += " lora " + loraRank + " " + loraAlpha + " " + loraDropout + " " + loraTargets + " base " + TrainLoop.fingerprint("", s.parameters());
-        } else if (loraSave != null) {
-            throw new UsageException(cl, "--lora-save needs --lora-rank");
-        }
-        TrainLoop loop = new TrainLoop(lora != null ? lora.parameters() : s.parameters(), objective, batches, settings,
-                keep && lora == null ? masks : null, s.kernels(), recipe);
-        TeacherCache cache = null;
-        if (teacherCache != null) {
-            if (t == null) throw new UsageException(cl, "--teacher-cache needs --teacher");
-            long reads = (long) steps * gradAccum * batch;
-            ProgressLine p = new ProgressLine(err, "teacher cache", Math.min(reads, batches.windows()), "windows", false);
-            try {
-                cache = TeacherCache.openOrBuild(teacherCache, t, batches, (int) Math.min(reads, batches.windows()), temperature, teacherTopK, (d, n) -> p.update(d));
-                objective.withCache(cache, batches.windows());
-            } catch (IllegalArgumentException e) {
-                throw new UsageException(cl, e.getMessage());
-            }
-        }
-        Lora lo = lora;
-        loop.onMicroBatch(m -> {
-            objective.microBatch(m);
-            if (lo != null) lo.microBatch(m);
-        });
-        if (resume != null) {
-            loop.resume(resume);
-            err.printf(Locale.ROOT, "distill: resumed %s at step %d of %d%n", resume, loop.stepsDone(), steps);
-        }
-        err.printf(Locale.ROOT, "distill: student %s, %,d parameters%s; %s%s; %,d tokens, %d windows of %d; %s%n", student, s.parameterCount(),
-                keep ? String.format(Locale.ROOT, " (%,d zeros kept)", masks.zeros()) : "",
-                t == null ? "no teacher" : "teacher " + teacher + " (" + t.parameterCount() + " parameters)",
-                logitLoss == KdObjective.LogitLoss.CE ? ", loss ce" : String.format(Locale.ROOT, ", loss %s T=%s alpha=%s", loss, temperature, alpha),
-                ids.length, batches.windows(), seqLen, how.name().toLowerCase(Locale.ROOT));
-
         Map<String, Object> result = new LinkedHashMap<>();
-        if (evalW != null && loop.stepsDone() == 0) {
-            double ppl = Perplexity.evaluate(s, evalW, batch, null).ppl();
-            result.put("eval_ppl_before", ppl);
-            err.printf(Locale.ROOT, "distill: eval ppl before %.3f on %d windows of %s%n", ppl, evalW.length, eval);
-        }
-
-        long t0 = System.nanoTime();
-        int startStep = loop.stepsDone();
-        double[] firstLast = {Double.NaN, Double.NaN};
-        int[][] ew = evalW;
-        try (PrintStream logOut = log == null ? null : new PrintStream(Files.newOutputStream(log, StandardOpenOption.CREATE, StandardOpenOption.APPEND), true, StandardCharsets.UTF_8)) {
-            loop.run(st -> {
-                if (Double.isNaN(firstLast[0])) firstLast[0] = st.loss();
-                firstLast[1] = st.loss();
-                double secs = (System.nanoTime() - t0) / 1e9;
-                long tokensThisRun = (long) (st.step() - startStep) * loop.tokensPerStep();
-                double rate = tokensThisRun / Math.max(1e-9, secs);
-                double eta = (steps - st.step()) * loop.tokensPerStep() / Math.max(1e-9, rate);
-                Map<String, Object> line = new LinkedHashMap<>();
-                line.put("step", (long) st.step());
-                line.put("loss", st.loss());
-                line.put("lr", st.lr());
-                line.put("grad_norm", st.gradNorm());
-                line.put("tokens", st.tokens());
-                line.putAll(st.parts());
-                if (ew != null && evalEvery > 0 && st.step() % evalEvery == 0 && st.step() < steps) line.put("eval_ppl", Perplexity.evaluate(s, ew, batch, null).ppl());
-                StringBuilder parts = new StringBuilder();
-                st.parts().forEach((n, v) -> parts.append(String.format(Locale.ROOT, " %s %.4f", n, v)));
-                err.printf(Locale.ROOT, "distill: step %d/%d loss %.4f (%s) lr %.2e, %,.0f tokens/s, ETA %s%s%n", st.step(), steps, st.loss(), parts.toString().strip(),
-                        st.lr(), rate, ProgressLine.clock(eta), line.containsKey("eval_ppl") ? String.format(Locale.ROOT, ", eval ppl %.3f", (Double) line.get("eval_ppl")) : "");
-                if (logOut != null) logOut.println(Json.write(line));
-            }, checkpointDir, checkpointEvery);
-        } catch (TrainLoop.NonFiniteLossException e) {
-            throw new IOException(e.getMessage() + (checkpointDir != null ? "; the last good checkpoint is in " + checkpointDir : "") + "; no output written");
-        }
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        if (cache != null) cache.close();
-        if (evalW != null) {
-            double ppl = Perplexity.evaluate(s, evalW, batch, null).ppl();
-            result.put("eval_ppl", ppl);
-            err.printf(Locale.ROOT, "distill: eval ppl after %.3f%n", ppl);
-        }
-        if (lora != null) {
-            if (loraSave != null) lora.save(loraSave, student.toAbsolutePath().normalize().toString(), force);
-            lora.merge(keep);
-        }
-        s.setTrainable(false);
-        ModelConfig cfg = s.config();
-        AtomicFiles.buildFolder(out, force, dir -> {
-            cfg.write(dir.resolve(ModelConfig.FILE));
-            SafeTensorsWriter.write(dir.resolve("model.safetensors"), s.namedTensors(), Map.of());
-            TokenizerFiles.copy(student, dir);
-        });
-        result.put("first_loss", firstLast[0]);
-        result.put("final_loss", firstLast[1]);
-        result.put("steps", (long) loop.stepsDone());
-        result.put("tokens", (long) loop.stepsDone() * loop.tokensPerStep());
-        result.put("seconds", seconds);
+        if (r.layerMap() != null) result.put("layer_map", r.layerMap());
+        if (r.evalPplBefore() != null) result.put("eval_ppl_before", r.evalPplBefore());
+        if (r.evalPpl() != null) result.put("eval_ppl", r.evalPpl());
+        result.put("first_loss", r.firstLoss());
+        result.put("final_loss", r.finalLoss());
+        result.put("steps", (long) r.steps());
+        result.put("tokens", r.tokens());
+        result.put("seconds", r.seconds());
         result.put("out", out.toString());
         if (loraSave != null) result.put("lora_save", loraSave.toString());
-        common.emit(String.format(Locale.ROOT, "distilled %s for %d steps (loss %.4f -> %.4f) in %.1f s%s; saved %s", student, loop.stepsDone(), firstLast[0], firstLast[1], seconds,
-                result.containsKey("eval_ppl") ? String.format(Locale.ROOT, ", eval ppl %.3f", (Double) result.get("eval_ppl")) : "", out), result);
+        if (reportDir != null) {
+            var rep = new org.prune4j.cli.report.DistillReport(student.toString(), teacher == null ? null : teacher.toString(), data.toString(),
+                    eval == null ? null : eval.toString(), log != null ? org.prune4j.cli.report.DistillReport.readLog(log) : r.stepLines(), result);
+            rep.page().write(reportDir, result);
+            common.log().println("distill: report in " + reportDir.resolve("report.html"));
+        }
+        common.emit(String.format(Locale.ROOT, "distilled %s for %d steps (loss %.4f -> %.4f) in %.1f s%s; saved %s", student, r.steps(), r.firstLoss(),
+                r.finalLoss(), r.seconds(), r.evalPpl() != null ? String.format(Locale.ROOT, ", eval ppl %.3f", r.evalPpl()) : "", out), result);
         return 0;
-    }
-
-    /** Text (encoded like every text input) or a token file, by extension. */
-    private int[] tokens(Path f, org.prune4j.io.tokenizer.Tokenizer tok) throws IOException {
-        String n = f.getFileName().toString().toLowerCase(Locale.ROOT);
-        if (n.endsWith(".json") || n.endsWith(".bin")) return TokenData.load(f);
-        return TokenData.fromText(f, tok, docSeparator, true);
-    }
-
-    /** --layer-map parsed, or the identity when depths match; null without a hidden loss. */
-    private int[] layerMap(picocli.CommandLine cl, LlamaModel t, LlamaModel s, KdObjective.HiddenLoss hidden) {
-        if (hidden == KdObjective.HiddenLoss.NONE) return null;
-        if (layerMap == null) {
-            if (t.numLayers() != s.numLayers())
-                throw new UsageException(cl, "the student has " + s.numLayers() + " layers and the teacher " + t.numLayers() + ": give --layer-map (the teacher layer of each student layer)");
-            int[] id = new int[s.numLayers()];
-            for (int i = 0; i < id.length; i++) id[i] = i;
-            return id;
-        }
-        String[] parts = layerMap.split(",");
-        if (parts.length != s.numLayers()) throw new UsageException(cl, "--layer-map has " + parts.length + " entries; the student has " + s.numLayers() + " layers");
-        int[] m = new int[parts.length];
-        for (int i = 0; i < parts.length; i++) {
-            try {
-                m[i] = Integer.parseInt(parts[i].strip());
-            } catch (NumberFormatException e) {
-                throw new UsageException(cl, "--layer-map entry '" + parts[i] + "' is not a layer index");
-            }
-            if (m[i] < -1 || m[i] >= t.numLayers())
-                throw new UsageException(cl, "--layer-map: student layer " + i + " maps to teacher layer " + m[i] + ", outside [0, " + t.numLayers() + ") (or -1 for none)");
-        }
-        return m;
     }
 }

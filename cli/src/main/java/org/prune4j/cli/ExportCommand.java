@@ -1,12 +1,13 @@
 package org.prune4j.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.prune4j.io.gguf.GgufWriter;
-import org.prune4j.io.gguf.LlamaGguf;
+import org.prune4j.api.Export;
+import org.prune4j.api.ExportOptions;
+import org.prune4j.api.ProgressListener;
+import org.prune4j.api.Prune4jException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -14,22 +15,24 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code prune4j export --model DIR --format gguf --out model.gguf [--dtype f32|f16]}: a model folder (dense or pruned)
- * as a GGUF file llama.cpp runs, so a pruned model goes where people deploy. Written atomically.
+ * {@code prune4j export --model DIR --format gguf|safetensors --out FILE|DIR [--dtype f32|f16|bf16]}: a model folder
+ * (dense or pruned) as a GGUF file llama.cpp runs, or as a Hugging Face folder in another dtype, so a pruned model goes
+ * where people deploy. Written atomically. The flags become {@link ExportOptions}; {@link Export} runs them.
  */
 @Command(name = "export", mixinStandardHelpOptions = true,
-        description = "Write a model folder as a GGUF file for llama.cpp (llama architecture; 'deci' when layers differ in shape).")
+        description = {"Write a model folder as a GGUF file for llama.cpp (llama architecture; 'deci' when layers differ in shape),",
+                "or as a Hugging Face folder (config.json, safetensors, tokenizer) with its weights stored as f32, f16 or bf16."})
 public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model folder (config.json + safetensors + tokenizer).")
     Path model;
 
-    @Option(names = "--format", defaultValue = "gguf", paramLabel = "FORMAT", description = "Output format: gguf (the only one so far).")
+    @Option(names = "--format", defaultValue = "gguf", paramLabel = "FORMAT", description = "Output format: gguf (default) or safetensors.")
     String format;
 
-    @Option(names = "--out", required = true, paramLabel = "FILE", description = "The GGUF file to write.")
+    @Option(names = "--out", required = true, paramLabel = "FILE|DIR", description = "The GGUF file to write (safetensors: the folder, which must not exist).")
     Path out;
 
-    @Option(names = "--dtype", defaultValue = "f32", paramLabel = "f32|f16", description = "Storage of the weight matrices (norms stay f32). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--dtype", defaultValue = "f32", paramLabel = "f32|f16|bf16", description = "Storage of the weights: gguf f32 or f16 (norms stay f32), safetensors f32, f16 or bf16. Default: ${DEFAULT-VALUE}.")
     String dtype;
 
     @Mixin CommonOptions common;
@@ -37,24 +40,20 @@ public final class ExportCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Override
-    public Integer call() throws Exception {
-        if (!format.equals("gguf")) throw new UsageException(spec.commandLine(), "--format " + format + ": only gguf is supported");
-        GgufWriter.Type type = switch (dtype) {
-            case "f32" -> GgufWriter.Type.F32;
-            case "f16" -> GgufWriter.Type.F16;
-            default -> throw new UsageException(spec.commandLine(), "--dtype " + dtype + ": expected f32 or f16");
-        };
-        if (!Files.isDirectory(model)) throw new java.nio.file.NoSuchFileException(model.toString());
-        long t0 = System.nanoTime();
-        LlamaGguf.export(model, out, type);
-        double s = (System.nanoTime() - t0) / 1e9;
+    public Integer call() {
+        Export.Result x;
+        try {
+            x = Export.run(new ExportOptions(model, format, out, dtype), ProgressListener.NONE);
+        } catch (Prune4jException.InvalidOptions e) {
+            throw new UsageException(spec.commandLine(), e.getMessage());
+        }
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("out", out.toString());
-        r.put("format", format);
+        r.put("format", x.format());
         r.put("dtype", dtype);
-        r.put("bytes", Files.size(out));
-        r.put("seconds", s);
-        common.emit(String.format("wrote %s (%,d bytes, %s) in %.2f s", out, Files.size(out), dtype, s), r);
+        r.put("bytes", x.bytes());
+        r.put("seconds", x.seconds());
+        common.emit(String.format("wrote %s (%,d bytes, %s) in %.2f s", out, x.bytes(), dtype, x.seconds()), r);
         return 0;
     }
 }

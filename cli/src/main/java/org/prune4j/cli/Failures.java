@@ -15,8 +15,13 @@ final class Failures {
 
     /** Prints "prune4j: <problem>" (the message names the file) and returns 1; with --debug the stack trace too. */
     static int report(Exception ex, boolean debug) {
+        return report(ex, debug, null);
+    }
+
+    /** The same with {@code context} (e.g. "recipe.yaml: stage 3 (distill)") before the message; null: none. */
+    static int report(Exception ex, boolean debug, String context) {
         if (debug) ex.printStackTrace();
-        System.err.println("prune4j: " + message(ex));
+        System.err.println("prune4j: " + (context == null ? "" : context + ": ") + message(ex));
         System.err.flush();
         return 1;
     }
@@ -31,8 +36,13 @@ final class Failures {
 
     /** Usage errors: message and a hint on stderr, exit code 2. */
     static int usage(CommandLine.ParameterException ex, String[] args) {
+        return usage(ex, args, null);
+    }
+
+    /** The same with {@code context} before the message; null: none. */
+    static int usage(CommandLine.ParameterException ex, String[] args, String context) {
         PrintWriter err = ex.getCommandLine().getErr();
-        err.println("prune4j: " + ex.getMessage());
+        err.println("prune4j: " + (context == null ? "" : context + ": ") + ex.getMessage());
         err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
         err.flush();
         return 2;

@@ -6,18 +6,21 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.prune4j.api.Generate;
+import org.prune4j.api.GenerateOptions;
+import org.prune4j.api.Model;
+import org.prune4j.api.ProgressListener;
+import org.prune4j.api.Prune4jException;
 import org.prune4j.io.tokenizer.Tokenizer;
 import org.prune4j.io.tokenizer.Tokenizers;
-import org.prune4j.transformer.Generator;
 import org.prune4j.transformer.LlamaModel;
-import org.prune4j.transformer.Sampler;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code generate}: text from a model, greedy or sampled (temperature, top-p, seed), with a KV cache. */
+/** {@code generate}: text from a model, greedy or sampled (temperature, top-p, seed), with a KV cache; {@link Generate} runs it. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Generate text after a prompt (encoded with BOS; no prompt = BOS alone). Prints the prompt and its continuation.")
 public final class GenerateCommand implements Callable<Integer> {
@@ -52,47 +55,31 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (steps < 0) throw new UsageException(spec.commandLine(), "--steps must be >= 0, got " + steps);
-        if (!(temperature >= 0)) throw new UsageException(spec.commandLine(), "--temperature must be >= 0, got " + temperature);
-        if (!(topP > 0 && topP <= 1)) throw new UsageException(spec.commandLine(), "--top-p must be in (0, 1], got " + topP);
+        GenerateOptions o;
+        try {
+            o = new GenerateOptions(prompt, steps, temperature, topP, seed, stopAtEos);
+        } catch (Prune4jException.InvalidOptions e) {
+            throw new UsageException(spec.commandLine(), e.getMessage());
+        }
         LlamaModel m = LlamaModel.load(model, device.kernels());
         sparse.apply(m, common.log(), spec.commandLine());
         device.keepResident(m.namedTensors());
         Tokenizer tok = Tokenizers.load(tokenizer != null ? tokenizer : model);
-        int bos = tok.bosId() >= 0 ? tok.bosId() : m.config().bosTokenId() != null ? m.config().bosTokenId() : -1;
-        int[] text = tok.encode(prompt);
-        int[] promptIds;
-        if (bos >= 0) {
-            promptIds = new int[text.length + 1];
-            promptIds[0] = bos;
-            System.arraycopy(text, 0, promptIds, 1, text.length);
-        } else {
-            promptIds = text;
-        }
-        if (promptIds.length == 0)
-            throw new UsageException(spec.commandLine(), "the tokenizer has no BOS token, so generation needs a non-empty --prompt");
-        for (int id : promptIds)
-            if (id >= m.config().vocabSize()) throw new IllegalArgumentException("prompt token " + id + " is outside the model's vocabulary of " + m.config().vocabSize());
-        int[] eos = stopAtEos ? eosIds(m, tok) : null;
         ProgressLine progress = new ProgressLine(common.log(), "generate", steps, "tokens", steps < 64);
-        int[] count = {0};
-        int[] gen = new Generator(m).generate(promptIds, steps, new Sampler(temperature, topP, seed), eos, t -> progress.update(++count[0]));
-        int[] all = new int[promptIds.length + gen.length];
-        System.arraycopy(promptIds, 0, all, 0, promptIds.length);
-        System.arraycopy(gen, 0, all, promptIds.length, gen.length);
-        String out = tok.decode(all);
+        Generate.Result r;
+        try {
+            r = Generate.run(new Model(model, m, tok), o, new ProgressListener() {
+                @Override public void progress(String stage, long done, long total) { progress.update(done); }
+            });
+        } catch (Prune4jException.InvalidOptions e) {
+            throw new UsageException(spec.commandLine(), e.getMessage());
+        }
         List<Integer> ids = new ArrayList<>();
-        for (int t : all) ids.add(t);
+        for (int t : r.tokens()) ids.add(t);
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("tokens", ids);
-        json.put("text", out);
-        common.emit(out, json);
+        json.put("text", r.text());
+        common.emit(r.text(), json);
         return 0;
-    }
-
-    private static int[] eosIds(LlamaModel m, Tokenizer tok) {
-        int[] cfg = m.config().eosTokenIds();
-        if (cfg.length > 0) return cfg;
-        return tok.eosId() >= 0 ? new int[] {tok.eosId()} : new int[0];
     }
 }

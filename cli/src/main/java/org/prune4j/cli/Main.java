@@ -41,9 +41,17 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns the exit code (tests call this instead of main). */
     public static int run(String... args) {
+        return runIn(null, args);
+    }
+
+    /**
+     * Runs the command line with {@code context} (a recipe file and stage; null: none) in front of its failure and
+     * usage messages, so a recipe's stage that fails says where it was written.
+     */
+    public static int runIn(String context, String[] args) {
         CommandLine cl = new CommandLine(new Main());
-        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> Failures.report(ex, Failures.debugRequested(args)));
-        cl.setParameterExceptionHandler(Failures::usage);
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> Failures.report(ex, Failures.debugRequested(args), context));
+        cl.setParameterExceptionHandler((ex, a) -> Failures.usage(ex, a, context));
         try {
             return cl.execute(args);
         } finally {

@@ -105,6 +105,9 @@ public final class ScoresCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Replace the output folder if it exists.")
     boolean force;
 
+    @Option(names = "--report", paramLabel = "DIR", description = "Also write report.html (head-importance heatmaps, rank-correlation matrices, layer scores), report.json and CSV tables into DIR.")
+    Path reportDir;
+
     /** Where a bootstrap re-run's own progress goes: nowhere (the resample count is reported instead). */
     private static final java.io.PrintStream QUIET = new java.io.PrintStream(java.io.OutputStream.nullOutputStream());
 
@@ -190,6 +193,10 @@ public final class ScoresCommand implements Callable<Integer> {
         json.put("out", out.toString());
         json.put("seconds_per_method", seconds);
         json.put("seconds", (System.nanoTime() - t0) / 1e9);
+        if (reportDir != null) {
+            new org.prune4j.cli.report.ScoresReport(model.toString(), calibLine, scores, corr, stabilityJson(stability)).page().write(reportDir, json);
+            common.log().println("prune4j scores: report in " + reportDir.resolve("report.html"));
+        }
         common.emit(text(scores, corr, stability), json);
         return 0;
     }

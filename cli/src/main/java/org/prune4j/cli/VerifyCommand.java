@@ -2,6 +2,7 @@ package org.prune4j.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.prune4j.api.Verify;
 import org.prune4j.pruning.PruningException;
 import org.prune4j.pruning.Sparsity;
 import org.prune4j.pruning.verify.CheckpointVerifier;
@@ -12,7 +13,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code verify}: checks a pruned checkpoint (from prune4j or any other tool) against its parent; exit 1 names the first violations. */
+/** {@code verify}: checks a pruned checkpoint (from prune4j or any other tool) against its parent through {@link Verify}; exit 1 names the first violations. */
 @Command(name = "verify", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Check a pruned checkpoint against its dense parent, from prune4j or any other tool.",
                 "Rules: config and tensor shapes, tokenizer unchanged, embeddings/norms/head unchanged, per-layer and total sparsity,",
@@ -53,7 +54,7 @@ public final class VerifyCommand implements Callable<Integer> {
         } catch (PruningException e) {
             throw new UsageException(spec.commandLine(), e.getMessage());
         }
-        VerifyReport r = CheckpointVerifier.verify(dense, pruned, o);
+        VerifyReport r = Verify.run(dense, pruned, o);
         common.emit(r.text(), r.toJson());
         return r.passed() ? 0 : 1;
     }

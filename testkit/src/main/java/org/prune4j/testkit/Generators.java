@@ -32,6 +32,9 @@ public final class Generators {
     /**
      * A config: MHA, GQA or MQA (1, 2 or 4 heads per KV head), head_dim 2-8, 1-3 layers, tied or untied head,
      * Llama or Qwen2 (q/k/v bias), and with probability 1/3 per-layer heads and MLP widths.
+      *
+      * @param r the random source
+      * @return a config
      */
     public static ModelConfig config(SplittableRandom r) {
         int kv = 1 << r.nextInt(3), group = 1 << r.nextInt(3), headDim = 2 << r.nextInt(3), layers = 1 + r.nextInt(3);
@@ -54,6 +57,11 @@ public final class Generators {
     /**
      * W [rows, cols] as trained LLM weights look: N(0, 1/cols) with heavy tails (1% of weights 4x larger),
      * so magnitudes are spread and ties have probability zero.
+      *
+      * @param r the random source
+      * @param rows output rows
+      * @param cols input columns
+      * @return the weights, row-major
      */
     public static float[] weights(SplittableRandom r, int rows, int cols) {
         float[] w = new float[rows * cols];
@@ -65,6 +73,11 @@ public final class Generators {
     /**
      * X [tokens, cols] as LLM hidden states look: per-feature scales from 0.5 to 2, and about one feature in 32
      * an outlier 20x larger (Dettmers et al.'s emergent features, the reason Wanda weights by ||X_j||).
+      *
+      * @param r the random source
+      * @param tokens tokens (rows of X)
+      * @param cols input columns
+      * @return the activations X, row-major [tokens, cols]
      */
     public static float[] activations(SplittableRandom r, int tokens, int cols) {
         double[] scale = new double[cols];
@@ -74,7 +87,13 @@ public final class Generators {
         return x;
     }
 
-    /** Every tensor of a model with {@code cfg}'s shapes: linear weights by {@link #weights}, biases N(0, 0.01), norms around 1. */
+    /**
+     * Every tensor of a model with {@code cfg}'s shapes: linear weights by {@link #weights}, biases N(0, 0.01), norms around 1.
+     *
+     * @param cfg the model's config
+     * @param r the random source
+     * @return every tensor by name
+     */
     public static Map<String, Tensor> tensors(ModelConfig cfg, SplittableRandom r) {
         Map<String, Tensor> t = new LinkedHashMap<>();
         for (Map.Entry<String, int[]> e : LlamaModel.expectedShapes(cfg).entrySet()) {
@@ -93,19 +112,41 @@ public final class Generators {
         return t;
     }
 
-    /** A model of {@code cfg} with {@link #tensors} on the scalar kernels (double sums in index order: reproducible bit for bit). */
+    /**
+     * A model of {@code cfg} with {@link #tensors} on the scalar kernels (double sums in index order: reproducible bit for bit).
+     *
+     * @param cfg the model's config
+     * @param r the random source
+     * @return the model
+     */
     public static LlamaModel model(ModelConfig cfg, SplittableRandom r) {
         return LlamaModel.fromTensors(cfg, tensors(cfg, r), ScalarKernels.INSTANCE);
     }
 
-    /** {@code n} calibration windows of {@code len} token ids below {@code vocab}. */
+    /**
+     * {@code n} calibration windows of {@code len} token ids below {@code vocab}.
+     *
+     * @param r the random source
+     * @param n how many windows
+     * @param len tokens per window
+     * @param vocab the vocabulary size
+     * @return the windows
+     */
     public static int[][] windows(SplittableRandom r, int n, int len, int vocab) {
         int[][] w = new int[n][len];
         for (int[] row : w) for (int i = 0; i < len; i++) row[i] = r.nextInt(vocab);
         return w;
     }
 
-    /** A keep-mask [rows, cols] with exactly floor(rows * cols * sparsity) entries false, placed at random. */
+    /**
+     * A keep-mask [rows, cols] with exactly floor(rows * cols * sparsity) entries false, placed at random.
+     *
+     * @param r the random source
+     * @param rows output rows
+     * @param cols input columns
+     * @param sparsity the fraction pruned
+     * @return the keep-mask, row-major
+     */
     public static boolean[] mask(SplittableRandom r, int rows, int cols, double sparsity) {
         int n = rows * cols, drop = (int) Math.floor(n * sparsity);
         boolean[] keep = new boolean[n];
@@ -125,6 +166,11 @@ public final class Generators {
      * A structured plan for {@code m} (uniform shapes): random query heads (a multiple of the KV heads kept per
      * layer), KV heads pruned or mean-pooled, MLP neurons, sometimes fewer layers or hidden channels, ranked by
      * random scores. {@code channels}: whether hidden channels may be removed.
+      *
+      * @param m the model
+      * @param r the random source
+      * @param channels whether channels are removed too
+      * @return a plan
      */
     public static Plan plan(LlamaModel m, SplittableRandom r, boolean channels) {
         ModelConfig cfg = m.config();

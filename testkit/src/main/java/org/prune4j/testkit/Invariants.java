@@ -19,14 +19,28 @@ import org.prune4j.tensor.Tensor;
 public final class Invariants {
     private Invariants() {}
 
-    /** Runs {@code p} on a fresh copy of {@code c}'s weights with target {@code t}; returns the pruned weights. */
+    /**
+     * Runs {@code p} on a fresh copy of {@code c}'s weights with target {@code t}; returns the pruned weights.
+     *
+     * @param p the pruner under test
+     * @param c the layer
+     * @param t the target
+     * @return the pruned weights
+     */
     public static float[] prune(LinearPruner p, LinearCase c, Sparsity t) {
         LinearWeight w = c.weight(t);
         p.prune(c.stats(p.needs()), List.of(w));
         return w.w();
     }
 
-    /** In every row of w [rows, cols], each group of M consecutive columns holds at least N zeros. */
+    /**
+     * In every row of w [rows, cols], each group of M consecutive columns holds at least N zeros.
+     *
+     * @param w the weights, row-major [rows, cols]
+     * @param rows output rows
+     * @param cols input columns
+     * @param nm the pattern
+     */
     public static void nmPattern(float[] w, int rows, int cols, org.prune4j.tensor.NM nm) {
         if (cols % nm.m() != 0) throw new InvariantViolation("nm-pattern", "M = " + nm.m() + " does not divide the width " + cols);
         for (int r = 0; r < rows; r++)
@@ -39,7 +53,13 @@ public final class Invariants {
             }
     }
 
-    /** {@code p} at {@code nm} leaves an N:M pattern. */
+    /**
+     * {@code p} at {@code nm} leaves an N:M pattern.
+     *
+     * @param p the pruner under test
+     * @param c the layer
+     * @param nm the pattern
+     */
     public static void nmPattern(LinearPruner p, LinearCase c, org.prune4j.tensor.NM nm) {
         nmPattern(prune(p, c, new Sparsity.Groups(nm)), c.rows(), c.cols(), nm);
     }
@@ -48,6 +68,11 @@ public final class Invariants {
      * Sparsity is exact: per group (a row with {@code perRow}, else the whole matrix) of n weights, the zeros after
      * pruning are max(floor(n * s), zeros already there): the criterion ranks existing zeros lowest, so it picks
      * them first and no more than floor(n * s) in all.
+      *
+      * @param p the pruner under test
+      * @param c the layer
+      * @param s the target
+      * @param perRow whether the pruner selects within each row
      */
     public static void sparsityExact(LinearPruner p, LinearCase c, Sparsity.Unstructured s, boolean perRow) {
         float[] before = c.weights(), after = prune(p, c, s);
@@ -65,21 +90,38 @@ public final class Invariants {
         }
     }
 
-    /** Pruning at sparsity 0 changes no weight, bit for bit. */
+    /**
+     * Pruning at sparsity 0 changes no weight, bit for bit.
+     *
+     * @param p the pruner under test
+     * @param c the layer
+     */
     public static void zeroIsIdentity(LinearPruner p, LinearCase c) {
         float[] before = c.weights(), after = prune(p, c, new Sparsity.Unstructured(0));
         int i = firstDifference(before, after);
         if (i >= 0) throw new InvariantViolation("zero-is-identity", "at sparsity 0, " + at(i, c.cols()) + " changed from " + before[i] + " to " + after[i]);
     }
 
-    /** The same inputs give the same weights, bit for bit. */
+    /**
+     * The same inputs give the same weights, bit for bit.
+     *
+     * @param p the pruner under test
+     * @param c the layer
+     * @param t the target
+     */
     public static void deterministic(LinearPruner p, LinearCase c, Sparsity t) {
         float[] a = prune(p, c, t), b = prune(p, c, t);
         int i = firstDifference(a, b);
         if (i >= 0) throw new InvariantViolation("deterministic", "two runs differ at " + at(i, c.cols()) + ": " + a[i] + " vs " + b[i]);
     }
 
-    /** A weight that is zero before pruning is zero after (use a case with {@code zeros > 0}). */
+    /**
+     * A weight that is zero before pruning is zero after (use a case with {@code zeros > 0}).
+     *
+     * @param p the pruner under test
+     * @param c the layer
+     * @param t the target
+     */
     public static void zerosStayZero(LinearPruner p, LinearCase c, Sparsity t) {
         float[] before = c.weights(), after = prune(p, c, t);
         for (int i = 0; i < before.length; i++)
@@ -87,7 +129,13 @@ public final class Invariants {
                 throw new InvariantViolation("zeros-stay-zero", at(i, c.cols()) + " was zero and became " + after[i]);
     }
 
-    /** Every surviving weight is the original one (criteria without reconstruction: magnitude, Wanda; not SparseGPT). */
+    /**
+     * Every surviving weight is the original one (criteria without reconstruction: magnitude, Wanda; not SparseGPT).
+     *
+     * @param p the pruner under test
+     * @param c the layer
+     * @param t the target
+     */
     public static void subNetwork(LinearPruner p, LinearCase c, Sparsity t) {
         float[] before = c.weights(), after = prune(p, c, t);
         for (int i = 0; i < before.length; i++)
@@ -95,7 +143,14 @@ public final class Invariants {
                 throw new InvariantViolation("sub-network", at(i, c.cols()) + " survived as " + after[i] + " but was " + before[i]);
     }
 
-    /** Permuting W's rows permutes the pruned rows the same way (every criterion here decides rows independently). */
+    /**
+     * Permuting W's rows permutes the pruned rows the same way (every criterion here decides rows independently).
+     *
+     * @param p the pruner under test
+     * @param c the layer
+     * @param t the target
+     * @param seed the permutation's seed
+     */
     public static void rowPermutationInvariant(LinearPruner p, LinearCase c, Sparsity t, long seed) {
         int[] perm = permutation(new SplittableRandom(seed), c.rows());
         float[] w = c.weights(), pw = new float[w.length];
@@ -113,6 +168,11 @@ public final class Invariants {
     /**
      * Permuting W's columns and the inputs' features together permutes the result (true for magnitude and Wanda
      * at unstructured targets; not for N:M, whose groups are positional, nor SparseGPT, which works left to right).
+      *
+      * @param p the pruner under test
+      * @param c the layer
+      * @param t the target
+      * @param seed the permutation's seed
      */
     public static void columnPermutationInvariant(LinearPruner p, LinearCase c, Sparsity t, long seed) {
         int rows = c.rows(), cols = c.cols();
@@ -130,7 +190,12 @@ public final class Invariants {
                             + (pw[r * cols + k] == 0 ? "pruned" : "kept") + " there, " + (direct[r * cols + perm[k]] == 0 ? "pruned" : "kept") + " in place");
     }
 
-    /** A trained sparse model (e.g. a distilled student) keeps its mask: every weight zero in {@code sparse} is zero in {@code trained}. */
+    /**
+     * A trained sparse model (e.g. a distilled student) keeps its mask: every weight zero in {@code sparse} is zero in {@code trained}.
+     *
+     * @param sparse the sparse model's tensors before training
+     * @param trained the same tensors after training
+     */
     public static void keepsMask(Map<String, Tensor> sparse, Map<String, Tensor> trained) {
         for (Map.Entry<String, Tensor> e : sparse.entrySet()) {
             Tensor t = trained.get(e.getKey());

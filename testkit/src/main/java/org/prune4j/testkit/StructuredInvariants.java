@@ -22,14 +22,24 @@ import org.prune4j.transformer.LlamaModel;
 public final class StructuredInvariants {
     private StructuredInvariants() {}
 
-    /** A plan survives {@code roundTrip} (e.g. {@link #jsonRoundTrip}) equal, scores and all. */
+    /**
+     * A plan survives {@code roundTrip} (e.g. {@link #jsonRoundTrip}) equal, scores and all.
+     *
+     * @param plan the plan
+     * @param roundTrip what writes the plan and reads it back
+     */
     public static void planRoundTrips(Plan plan, UnaryOperator<Plan> roundTrip) {
         Plan back = roundTrip.apply(plan);
         if (!plan.equals(back))
             throw new InvariantViolation("plan-round-trip", "the plan read back differs: " + PlanJson.toJson(plan) + " became " + PlanJson.toJson(back));
     }
 
-    /** prune4j's own plan codec: {@link PlanJson#write} then {@link PlanJson#read}, through a file in {@code dir}. */
+    /**
+     * prune4j's own plan codec: {@link PlanJson#write} then {@link PlanJson#read}, through a file in {@code dir}.
+     *
+     * @param dir a scratch folder
+     * @return the round trip
+     */
     public static UnaryOperator<Plan> jsonRoundTrip(Path dir) {
         return p -> {
             try {
@@ -42,7 +52,12 @@ public final class StructuredInvariants {
         };
     }
 
-    /** prune4j's remover: the plan applied by {@link StructuredWriter} to the model's tensors, written under {@code dir}, loaded back. */
+    /**
+     * prune4j's remover: the plan applied by {@link StructuredWriter} to the model's tensors, written under {@code dir}, loaded back.
+     *
+     * @param dir a scratch folder
+     * @return the removal
+     */
     public static BiFunction<LlamaModel, Plan, LlamaModel> writer(Path dir) {
         return (m, plan) -> {
             try {
@@ -62,6 +77,11 @@ public final class StructuredInvariants {
      * for bit, the logits of {@code m} with the removed heads and neurons multiplied by zero and the dropped layers
      * skipped. Exact on the scalar kernels (sums in double in index order, and a masked unit adds an exact zero).
      * Plans that keep every hidden channel and do not mean-pool KV heads (those have no masking equivalent).
+      *
+      * @param m the model
+      * @param plan the plan
+      * @param tokens token windows [batch][positions]
+      * @param remove what physically removes the plan's units
      */
     public static void removalEqualsMasking(LlamaModel m, Plan plan, int[][] tokens, BiFunction<LlamaModel, Plan, LlamaModel> remove) {
         if (plan.hiddenSize() != m.config().hiddenSize() || plan.layers().stream().anyMatch(Plan.LayerPlan::meanPools))
@@ -78,6 +98,9 @@ public final class StructuredInvariants {
     /**
      * A pruned checkpoint is a sub-network of its parent: same shapes, tokenizer and untouched tensors, and every
      * surviving linear weight the parent's ({@code prune4j verify --expect-subnetwork}); for criteria without reconstruction.
+      *
+      * @param dense the parent model folder
+      * @param pruned the pruned model folder
      */
     public static void subNetworkOfParent(Path dense, Path pruned) {
         VerifyReport r;

@@ -18,24 +18,48 @@ import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
  * <pre>
  * model: ../shared/models/stories260K
  * stages:
- *   - prune: {method: wanda, nm: "2:4", calib: ../shared/data/text/wikitext2-valid.txt}
+ *   - prune: {method: minitron, target: {num_attention_heads: 4}, calib: ../shared/data/text/wikitext2-valid.txt}
+ *   - distill: {data: ../shared/data/text/tinystories-train-2mib.txt, steps: 20}
  *   - eval: {text: ../shared/data/text/wikitext2-test.txt, seq-len: 128}
  *   - export: {format: gguf, dtype: f16}
  * </pre>
- * Relative paths are resolved against the recipe's folder. Errors name the file, the stage and the rule.
+ * A scalar is one {@code --key value}; {@code true} is the flag {@code --key} ({@code false} its {@code --no-key} form
+ * where the command has one, else nothing); a list repeats the option; a mapping repeats it as {@code KEY=VALUE}
+ * ({@code target: {num_attention_heads: 4}} is {@code --target num_attention_heads=4}). Input paths are resolved
+ * against the recipe's folder. Errors name the file, the stage and the key.
  */
 public record Recipe(Path file, Path model, List<Stage> stages) {
-    /** The stage kinds a recipe can hold: the commands that exist on this branch. */
-    public static final Set<String> KINDS = Set.of("prune", "eval", "export");
-    /** Options whose values are paths (resolved against the recipe's folder). */
-    static final Set<String> PATH_OPTIONS = Set.of("calib", "text", "eval", "ratios", "tokenizer");
-    /** Options the runner sets itself (a stage's input and output). */
-    static final Set<String> RUNNER_OPTIONS = Set.of("model", "out", "json", "force");
+    /** The stage kinds a recipe can hold. */
+    public static final Set<String> KINDS = Set.of("prune", "distill", "eval", "export");
+    /** Options whose values are input paths (resolved against the recipe's folder). */
+    static final Set<String> PATH_OPTIONS = Set.of("calib", "text", "eval", "ratios", "tokenizer", "data", "teacher", "plan");
+    /** Options the runner sets itself: a stage's input and output, its log and its checkpoints, all inside --out. */
+    public static final Map<String, Set<String>> RUNNER_OPTIONS = Map.of(
+            "prune", Set.of("model", "out", "json", "force"),
+            "eval", Set.of("model", "json"),
+            "export", Set.of("model", "out", "json"),
+            "distill", Set.of("student", "out", "json", "force", "checkpoint-dir", "resume", "log"));
 
-    /** One stage: its command and its options as command-line arguments ({@code --key value}, {@code --flag}). */
-    public record Stage(int index, String kind, List<String> args) {
+    /** One option as written: {@code value} is null for a boolean, which {@code flag} then holds. */
+    public record Option(String key, String value, boolean flag) {}
+
+    /** One stage: its command and its options in file order. */
+    public record Stage(int index, String kind, List<Option> options) {
+        public Stage {
+            options = List.copyOf(options);
+        }
+
         /** The stage's folder or file stem in the output folder, e.g. {@code 01-prune}. */
         public String id() { return String.format("%02d-%s", index + 1, kind); }
+
+        /** The stage's number as people count (1-based). */
+        public int number() { return index + 1; }
+
+        /** The value of option {@code key}, or null. */
+        public String get(String key) {
+            for (Option o : options) if (o.key.equals(key)) return o.value;
+            return null;
+        }
     }
 
     public static Recipe read(Path file) throws IOException {
@@ -59,26 +83,39 @@ public record Recipe(Path file, Path model, List<Stage> stages) {
             var e = one.entrySet().iterator().next();
             String kind = String.valueOf(e.getKey());
             if (!KINDS.contains(kind)) throw new IOException(where + ": '" + kind + "' is not a stage on this build (stages: " + String.join(", ", KINDS) + ")");
+            where += " (" + kind + ")";
             Object opts = e.getValue() == null ? Map.of() : e.getValue();
-            if (!(opts instanceof Map<?, ?> options)) throw new IOException(where + " (" + kind + "): its options must be a mapping");
-            List<String> args = new ArrayList<>();
+            if (!(opts instanceof Map<?, ?> options)) throw new IOException(where + ": its options must be a mapping");
+            List<Option> out = new ArrayList<>();
             for (var o : options.entrySet()) {
                 String key = String.valueOf(o.getKey());
-                if (RUNNER_OPTIONS.contains(key)) throw new IOException(where + " (" + kind + "): '" + key + "' is set by the runner (each stage reads the previous stage's model)");
+                if (RUNNER_OPTIONS.get(kind).contains(key))
+                    throw new IOException(where + ": '" + key + "' is set by the runner (each stage reads the previous stage's model and writes inside --out)");
                 Object v = o.getValue();
                 if (v instanceof Boolean b) {
-                    if (b) args.add("--" + key);
-                } else if (v instanceof Map || v instanceof List) {
-                    throw new IOException(where + " (" + kind + "): option '" + key + "' must be a scalar");
+                    out.add(new Option(key, null, b));
+                } else if (v instanceof Map<?, ?> m) {
+                    if (m.isEmpty()) throw new IOException(where + ": key '" + key + "' is an empty mapping");
+                    for (var kv : m.entrySet()) out.add(new Option(key, scalar(where, key, kv.getKey()) + "=" + scalar(where, key, kv.getValue()), false));
+                } else if (v instanceof List<?> l) {
+                    if (l.isEmpty()) throw new IOException(where + ": key '" + key + "' is an empty list");
+                    for (Object x : l) out.add(new Option(key, path(dir, key, scalar(where, key, x)), false));
                 } else {
-                    String s = String.valueOf(v);
-                    if (PATH_OPTIONS.contains(key)) s = dir.resolve(s).normalize().toString();
-                    args.add("--" + key);
-                    args.add(s);
+                    out.add(new Option(key, path(dir, key, scalar(where, key, v)), false));
                 }
             }
-            stages.add(new Stage(i, kind, args));
+            stages.add(new Stage(i, kind, out));
         }
         return new Recipe(file, dir.resolve(model).normalize(), stages);
+    }
+
+    private static String scalar(String where, String key, Object v) throws IOException {
+        if (v == null) throw new IOException(where + ": key '" + key + "' has no value");
+        if (v instanceof Map || v instanceof List) throw new IOException(where + ": key '" + key + "' nests too deep (a value, a list of values or a mapping of KEY: VALUE)");
+        return String.valueOf(v);
+    }
+
+    private static String path(Path dir, String key, String v) {
+        return PATH_OPTIONS.contains(key) ? dir.resolve(v).normalize().toString() : v;
     }
 }

@@ -16,8 +16,10 @@ public final class Svg {
     /** A colour-blind-safe palette (Okabe and Ito). */
     static final String[] COLORS = {"#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"};
 
-    /** One line of a line plot: name (for the legend) and points. */
-    public record Series(String name, double[] x, double[] y) {}
+    /** One line of a line plot: name (for the legend) and points; {@code line} false draws the points only (a scatter). */
+    public record Series(String name, double[] x, double[] y, boolean line) {
+        public Series(String name, double[] x, double[] y) { this(name, x, y, true); }
+    }
 
     /** Lines with point markers; {@code logY} draws y on a log scale (perplexities). */
     public static String lines(String title, String xLabel, String yLabel, List<Series> series, boolean logY) {
@@ -33,7 +35,9 @@ public final class Svg {
         y0 -= pad; y1 += pad;
         Frame f = new Frame(x0, x1, y0, y1);
         StringBuilder sb = open(title);
-        axes(sb, f, xLabel, yLabel, logY);
+        boolean intX = true; // layers, steps: no ticks between integers
+        for (Series s : series) for (double v : s.x) intX &= v == Math.rint(v);
+        axes(sb, f, xLabel, yLabel, logY, intX);
         for (int i = 0; i < series.size(); i++) {
             Series s = series.get(i);
             String c = COLORS[i % COLORS.length];
@@ -41,7 +45,7 @@ public final class Svg {
             for (int j = 0; j < s.x.length; j++) {
                 pts.append(fmt(f.px(s.x[j]))).append(',').append(fmt(f.py(logY ? Math.log10(s.y[j]) : s.y[j]))).append(' ');
             }
-            if (s.x.length > 1) sb.append("<polyline class=\"mark\" fill=\"none\" stroke=\"").append(c).append("\" stroke-width=\"2\" points=\"").append(pts.toString().strip()).append("\"/>\n");
+            if (s.x.length > 1 && s.line) sb.append("<polyline class=\"mark\" fill=\"none\" stroke=\"").append(c).append("\" stroke-width=\"2\" points=\"").append(pts.toString().strip()).append("\"/>\n");
             for (int j = 0; j < s.x.length; j++) {
                 sb.append("<circle class=\"mark\" r=\"4\" fill=\"").append(c).append("\" cx=\"").append(fmt(f.px(s.x[j]))).append("\" cy=\"")
                         .append(fmt(f.py(logY ? Math.log10(s.y[j]) : s.y[j]))).append("\"><title>").append(esc(s.name)).append(": ")
@@ -59,7 +63,7 @@ public final class Svg {
         if (y1 <= 0) y1 = 1;
         Frame f = new Frame(0, labels.size(), 0, y1 * 1.05, 95); // room for slanted labels
         StringBuilder sb = open(title);
-        axes(sb, f, null, yLabel, false);
+        axes(sb, f, null, yLabel, false, false);
         double bw = (W - LEFT - RIGHT) / (double) Math.max(1, labels.size());
         boolean every = labels.size() <= 20;
         for (int i = 0; i < labels.size(); i++) {
@@ -79,31 +83,63 @@ public final class Svg {
     /** A heatmap of {@code v[row][col]} with a colour scale from the smallest to the largest value. */
     public static String heatmap(String title, String unit, List<String> rows, List<String> cols, double[][] v) {
         double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
-        for (double[] r : v) for (double x : r) { lo = Math.min(lo, x); hi = Math.max(hi, x); }
+        for (double[] r : v) for (double x : r) if (Double.isFinite(x)) { lo = Math.min(lo, x); hi = Math.max(hi, x); }
+        if (!(lo <= hi)) { lo = 0; hi = 1; }
+        return heatmap(title, unit, rows, cols, v, lo, hi, false);
+    }
+
+    /**
+     * A heatmap on the fixed colour range [lo, hi]; {@code diverging} runs red (lo) through white (the middle) to blue
+     * (hi), for signed values such as correlations. A value that is not finite is a grey cell marked "n/a".
+     */
+    public static String heatmap(String title, String unit, List<String> rows, List<String> cols, double[][] v, double lo, double hi, boolean diverging) {
         if (!(hi > lo)) { hi = lo + 1e-12; }
         StringBuilder sb = open(title);
         double cw = (W - LEFT - RIGHT) / (double) cols.size(), ch = (H - TOP - BOTTOM) / (double) rows.size();
         for (int r = 0; r < rows.size(); r++) {
             sb.append(text(LEFT - 6, TOP + (r + 0.5) * ch + 4, "end", 11, rows.get(r)));
             for (int c = 0; c < cols.size(); c++) {
-                double t = (v[r][c] - lo) / (hi - lo);
+                boolean ok = Double.isFinite(v[r][c]);
+                double t = ok ? (v[r][c] - lo) / (hi - lo) : 0;
                 sb.append("<rect class=\"mark\" x=\"").append(fmt(LEFT + c * cw)).append("\" y=\"").append(fmt(TOP + r * ch)).append("\" width=\"")
-                        .append(fmt(cw)).append("\" height=\"").append(fmt(ch)).append("\" fill=\"").append(ramp(t)).append("\"><title>")
-                        .append(esc(rows.get(r) + " / " + cols.get(c))).append(": ").append(num(v[r][c])).append(' ').append(esc(unit)).append("</title></rect>\n");
+                        .append(fmt(cw)).append("\" height=\"").append(fmt(ch)).append("\" fill=\"").append(ok ? colour(t, diverging) : "#cccccc").append("\"><title>")
+                        .append(esc(rows.get(r) + " / " + cols.get(c))).append(": ").append(ok ? num(v[r][c]) : "n/a").append(' ').append(esc(unit)).append("</title></rect>\n");
                 if (cw > 34 && ch > 14)
-                    sb.append(text(LEFT + (c + 0.5) * cw, TOP + (r + 0.5) * ch + 4, "middle", 10, num(v[r][c]), t > 0.6 ? "#fff" : "#000"));
+                    sb.append(text(LEFT + (c + 0.5) * cw, TOP + (r + 0.5) * ch + 4, "middle", 10, ok ? num(v[r][c]) : "n/a",
+                            dark(t, diverging) ? "#fff" : "#000"));
             }
         }
-        for (int c = 0; c < cols.size(); c++) sb.append(text(LEFT + (c + 0.5) * cw, H - BOTTOM + 14, "middle", 11, cols.get(c)));
+        boolean slant = cols.size() > 8 || cols.stream().anyMatch(c -> c.length() * 6 > cw);
+        for (int c = 0; c < cols.size(); c++) {
+            if (cols.size() > 24 && c % (int) Math.ceil(cols.size() / 24.0) != 0) continue;
+            double lx = LEFT + (c + 0.5) * cw, ly = H - BOTTOM + 14;
+            if (slant) sb.append("<text x=\"").append(fmt(lx)).append("\" y=\"").append(fmt(ly)).append("\" font-size=\"10\" text-anchor=\"end\" transform=\"rotate(-30 ")
+                    .append(fmt(lx)).append(' ').append(fmt(ly)).append(")\">").append(esc(cols.get(c))).append("</text>\n");
+            else sb.append(text(lx, ly, "middle", 11, cols.get(c)));
+        }
         // colour scale
         int sx = W - RIGHT + 20;
         for (int i = 0; i < 10; i++) {
             sb.append("<rect x=\"").append(sx).append("\" y=\"").append(fmt(TOP + (9 - i) * (H - TOP - BOTTOM) / 10.0)).append("\" width=\"14\" height=\"")
-                    .append(fmt((H - TOP - BOTTOM) / 10.0)).append("\" fill=\"").append(ramp(i / 9.0)).append("\"/>\n");
+                    .append(fmt((H - TOP - BOTTOM) / 10.0)).append("\" fill=\"").append(colour(i / 9.0, diverging)).append("\"/>\n");
         }
         sb.append(text(sx + 18, TOP + 10, "start", 10, num(hi) + " " + unit));
         sb.append(text(sx + 18, H - BOTTOM, "start", 10, num(lo) + " " + unit));
         return sb.append("</svg>\n").toString();
+    }
+
+    private static String colour(double t, boolean diverging) {
+        if (!diverging) return ramp(t);
+        t = Math.max(0, Math.min(1, t));
+        // red #b2182b at 0, white at 0.5, blue #2166ac at 1
+        double u = Math.abs(2 * t - 1);
+        int[] end = t < 0.5 ? new int[]{178, 24, 43} : new int[]{33, 102, 172};
+        return String.format(Locale.ROOT, "#%02x%02x%02x", (int) Math.round(255 + (end[0] - 255) * u), (int) Math.round(255 + (end[1] - 255) * u),
+                (int) Math.round(255 + (end[2] - 255) * u));
+    }
+
+    private static boolean dark(double t, boolean diverging) {
+        return diverging ? Math.abs(2 * t - 1) > 0.6 : t > 0.6;
     }
 
     // ------------------------------------------------------------------ pieces
@@ -123,7 +159,7 @@ public final class Svg {
         return sb;
     }
 
-    private static void axes(StringBuilder sb, Frame f, String xLabel, String yLabel, boolean logY) {
+    private static void axes(StringBuilder sb, Frame f, String xLabel, String yLabel, boolean logY, boolean intX) {
         int x0 = LEFT, x1 = W - RIGHT, y0 = H - f.bottom, y1 = TOP;
         sb.append("<g stroke=\"#333\" stroke-width=\"1\">");
         sb.append("<line x1=\"").append(x0).append("\" y1=\"").append(y0).append("\" x2=\"").append(x1).append("\" y2=\"").append(y0).append("\"/>");
@@ -135,7 +171,7 @@ public final class Svg {
             sb.append(text(x0 - 6, py + 4, "end", 11, num(logY ? Math.pow(10, t) : t)));
         }
         if (xLabel != null) {
-            for (double t : ticks(f.x0, f.x1)) sb.append(text(f.px(t), y0 + 16, "middle", 11, num(t)));
+            for (double t : ticks(f.x0, f.x1)) if (!intX || t == Math.rint(t)) sb.append(text(f.px(t), y0 + 16, "middle", 11, num(t)));
             sb.append(text((x0 + x1) / 2.0, H - 12, "middle", 12, xLabel));
         }
         sb.append("<text font-size=\"12\" text-anchor=\"middle\" transform=\"translate(16,").append((y0 + y1) / 2).append(") rotate(-90)\">")
@@ -160,7 +196,10 @@ public final class Svg {
         return t;
     }
 
-    /** Ticks at 1, 2 and 5 times powers of ten (as log10 values) inside [lo, hi] (log10 values); every integer multiple when that gives under three. */
+    /**
+     * Ticks at 1, 2 and 5 times powers of ten (as log10 values) inside [lo, hi] (log10 values); every integer multiple
+     * when that gives under three; round linear values when even that gives under two.
+     */
     static double[] logTicks(double lo, double hi) {
         for (int[] mult : new int[][]{{1, 2, 5}, {1, 2, 3, 4, 5, 6, 7, 8, 9}}) {
             List<Double> t = new java.util.ArrayList<>();
@@ -169,9 +208,12 @@ public final class Svg {
                     double v = Math.log10(m) + e;
                     if (v >= lo && v <= hi) t.add(v);
                 }
-            if (t.size() >= 3 || mult.length == 9) return t.stream().mapToDouble(Double::doubleValue).toArray();
+            if (t.size() >= 3 || (mult.length == 9 && t.size() >= 2)) return t.stream().mapToDouble(Double::doubleValue).toArray();
         }
-        throw new AssertionError();
+        // narrower than one integer step (e.g. 5.2 to 6.9): round ticks in value space, placed on the log axis
+        double[] lin = ticks(Math.pow(10, lo), Math.pow(10, hi));
+        for (int i = 0; i < lin.length; i++) lin[i] = Math.log10(lin[i]);
+        return lin;
     }
 
     /** White to dark blue. */

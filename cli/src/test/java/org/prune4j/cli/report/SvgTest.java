@@ -30,6 +30,9 @@ class SvgTest {
         double[] log = Svg.logTicks(Math.log10(199), Math.log10(1600));
         assertArrayEquals(new double[]{200, 500, 1000}, java.util.Arrays.stream(log).map(v -> Math.pow(10, v)).toArray(), 1e-6);
         assertTrue(Svg.logTicks(Math.log10(250), Math.log10(450)).length >= 2, "a narrow log range falls back to every integer multiple");
+        double[] narrow = Svg.logTicks(Math.log10(5.2), Math.log10(6.9));
+        assertTrue(narrow.length >= 2, "narrower than one integer step: round linear values");
+        for (double t : narrow) assertTrue(t >= Math.log10(5.2) && t <= Math.log10(6.9), "tick " + Math.pow(10, t) + " inside the range");
     }
 
     @Test

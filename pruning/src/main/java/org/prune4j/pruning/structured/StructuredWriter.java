@@ -146,7 +146,9 @@ public final class StructuredWriter {
             newCfg.write(tmp.resolve(ModelConfig.FILE));
             files.add(ModelConfig.FILE);
             try (SafeTensorsWriter w = SafeTensorsWriter.sharded(tmp, CheckpointPruner.SHARD_BYTES)) {
-                if (metadata != null) w.metadata(metadata);
+                Map<String, String> md = new java.util.TreeMap<>(metadata == null ? Map.of() : metadata); // sorted: the same header bytes in every JVM
+                md.putAll(SourceLayers.metadata(plan)); // so distill maps student layers to teacher layers without the plan
+                w.metadata(md);
                 for (Map.Entry<String, Map.Entry<String, Gather>> e : layout.entrySet()) {
                     Tensor s = src.get(e.getValue().getKey());
                     w.declare(e.getKey(), s.dtype(), e.getValue().getValue().shape(s));

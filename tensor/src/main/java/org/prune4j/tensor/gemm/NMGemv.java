@@ -12,11 +12,17 @@ import org.prune4j.tensor.Lanes;
 import org.prune4j.tensor.NMWeight;
 
 /**
- * y = W x with W N:M-compressed ({@link NMWeight}), the decode path of a pruned model. Per row and per vector of L
- * inputs: the L mask bits become a vector mask, one vector load takes the next kept values (as many as bits are set;
- * the rest of the load is the next chunk's, unused), {@code expand} puts them at their inputs (zeros elsewhere), and
- * one FMA with x accumulates. So each kept value and each mask bit is read once, and x once per four rows. The same
- * expand decodes rows for the prefill GEMM's packed panels ({@link #decode}).
+ * y = W x with W N:M-compressed ({@link NMWeight}), the decode path of a pruned model. Two kernels, chosen per CPU:
+ * <ul>
+ *   <li><b>expand</b> (vectors of 16 floats, AVX-512, where {@code expand} is one instruction): per row and per vector of
+ *   L inputs, the L mask bits become a vector mask, one vector load takes the next kept values (as many as bits are
+ *   set; the rest of the load is the next chunk's, unused), {@code expand} puts them at their inputs (zeros elsewhere),
+ *   and one FMA with x accumulates; x is loaded once per four rows. The same expand decodes rows for the prefill GEMM's
+ *   packed panels ({@link #decode}).
+ *   <li><b>panel</b> (narrower vectors, AVX2: {@code expand} is emulated there, and measured half the speed of dense):
+ *   {@link NMPanel}'s row-interleaved layout, one row per lane, a permute of x per kept value and L rows.
+ * </ul>
+ * {@code -Dprune4j.nm.decode=expand|panel} forces one (panel only where {@link NMPanel#supports} the pattern).
  */
 public final class NMGemv {
     private NMGemv() {}
@@ -28,11 +34,54 @@ public final class NMGemv {
         if (64 % L != 0) throw new IllegalStateException("N:M kernels need the vector length " + L + " to divide 64");
     }
 
+    /** The decode kernel forced by {@code -Dprune4j.nm.decode}, or "auto". */
+    private static final String FORCED = System.getProperty("prune4j.nm.decode", "auto");
+
+    /** True when {@code w} decodes through {@link NMPanel} on this CPU (see the class comment). */
+    static boolean usesPanel(NMWeight w) {
+        if (!NMPanel.supports(w)) return false;
+        return switch (FORCED) {
+            case "panel" -> true;
+            case "expand" -> false;
+            default -> L < 16;
+        };
+    }
+
+    /**
+     * True when decoding {@code w} compressed is expected to beat the dense GEMV on this CPU: the expand kernel with
+     * one-instruction expands (16 lanes) or the panel kernel, reading at most {@code maxBytes} of the dense bytes.
+     * On narrower vectors a pattern the panel cannot hold runs the emulated expand, measured slower than dense there.
+     */
+    public static boolean beatsDense(NMWeight w, double maxBytes) {
+        if (!usesPanel(w) && !(L >= 16 && w.storage() != DType.F16)) return false;
+        return decodeBytes(w) <= maxBytes * ((double) w.rows() * w.cols() * w.storage().size);
+    }
+
+    /** Bytes the decode kernel reads for {@code w} on this CPU (values plus positions or mask bits). */
+    public static long decodeBytes(NMWeight w) {
+        if (!usesPanel(w)) return w.bytes();
+        int kept = w.nm().kept(), slots = (w.cols() / w.nm().m() * kept + 7) & ~7;
+        long cells = (long) (w.rows() + L - 1) / L * L * slots;
+        return cells * w.storage().size + cells / 2 + (long) w.rows() * w.nm().tail(w.cols()) * 4;
+    }
+
     /** y[yOff + i] += Σ_k W[i, k] x[xOff + k] for rows [0, w.rows); rows split over {@code threads}. */
     static void rowsDot(int threads, float[] x, int xOff, NMWeight w, float[] y, int yOff) {
+        rowsDot(threads, x, xOff, w, y, yOff, usesPanel(w));
+    }
+
+    /** The same with the kernel chosen by the caller ({@code panel} only where {@link NMPanel#supports} w). */
+    static void rowsDot(int threads, float[] x, int xOff, NMWeight w, float[] y, int yOff, boolean panel) {
         int n = w.rows();
         if (n == 0 || w.cols() == 0) return;
         int t = (int) Math.max(1, Math.min(threads, w.bytes() / Gemv.MIN_BYTES_PER_THREAD));
+        if (panel) {
+            NMPanel p = NMPanel.of(w);
+            float[] xp = p.paddedX(x, xOff);
+            int perItem = Gemv.itemSize(p.panels, t, 2);
+            Work.forEach(t, Gemv.ceil(p.panels, perItem), item -> p.dot(xp, item * perItem, Math.min(p.panels, (item + 1) * perItem), y, yOff));
+            return;
+        }
         int rowsPerItem = Gemv.itemSize(n, t, 4);
         Work.forEach(t, Gemv.ceil(n, rowsPerItem), item -> {
             int r0 = item * rowsPerItem, r1 = Math.min(n, r0 + rowsPerItem);

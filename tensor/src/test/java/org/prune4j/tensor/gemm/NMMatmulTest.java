@@ -83,6 +83,53 @@ class NMMatmulTest {
             }
     }
 
+    /**
+     * Both decode kernels, whichever this CPU picks by default: the expand kernel on every pattern, the panel kernel
+     * ({@link NMPanel}: rows interleaved per lane, nibble positions) on every pattern it holds, over row counts that
+     * are not a multiple of the panel (or of two panels), widths with a short last window, a dense tail, or no full
+     * group at all, F32 and BF16 values, offsets into x and y, and several threads.
+     */
+    @Test
+    void bothDecodeKernelsMatchTheOracle() {
+        NM[] panelPatterns = {new NM(2, 4), new NM(4, 8), new NM(1, 2), new NM(3, 4), new NM(6, 8), new NM(8, 16), new NM(12, 16)};
+        int[] tried = new int[1];
+        qt().withExamples(300).withFixedSeed(41)
+                .forAll(integers().between(0, PATTERNS.length + panelPatterns.length - 1), integers().between(0, 80), integers().between(0, 40), integers().between(0, 10_000))
+                .checkAssert((p, rows, groups, seed) -> {
+                    SplittableRandom r = new SplittableRandom(seed);
+                    NM nm = p < PATTERNS.length ? PATTERNS[p] : panelPatterns[p - PATTERNS.length];
+                    int cols = groups * nm.m() + (r.nextBoolean() ? 0 : r.nextInt(nm.m()));
+                    DType storage = r.nextInt(4) == 0 ? DType.BF16 : DType.F32;
+                    Tensor dense = nmWeight(r, nm, rows, cols, storage);
+                    NMWeight w = NMWeight.compress(dense, nm, storage, "w");
+                    int xOff = r.nextInt(5), yOff = r.nextInt(5), threads = r.nextInt(1, 4);
+                    float[] x = Tensor.randn(r.nextLong(), 1f, xOff + cols).toFloatArray();
+                    float[] y0 = Tensor.randn(r.nextLong(), 1f, yOff + rows).toFloatArray();
+                    Tensor xt = Tensor.of(java.util.Arrays.copyOfRange(x, xOff, xOff + cols), 1, cols);
+                    float[] want = ScalarKernels.INSTANCE.linearNM(xt, w, null).toFloatArray();
+                    float[] scale = GemmTestSupport.absProduct(xt, dense.t()).toFloatArray();
+                    for (boolean panel : new boolean[] {false, true}) {
+                        if (panel && !NMPanel.supports(w)) continue;
+                        if (panel) tried[0]++;
+                        float[] y = y0.clone();
+                        NMGemv.rowsDot(threads, x, xOff, w, y, yOff, panel);
+                        for (int i = 0; i < yOff; i++) assertEquals(y0[i], y[i], 0f, "y before the offset is untouched");
+                        float[] got = new float[rows];
+                        for (int i = 0; i < rows; i++) got[i] = y[yOff + i] - y0[yOff + i];
+                        String what = (panel ? "panel " : "expand ") + nm + " " + storage + " [" + rows + ", " + cols + "] threads " + threads;
+                        assertClose(Tensor.of(got, 1, rows), Tensor.of(want, 1, rows), Tensor.of(addAbs(scale, y0, yOff), 1, rows), cols + 1, 1, what);
+                    }
+                });
+        assertTrue(tried[0] > 100, "the panel kernel ran on " + tried[0] + " examples");
+    }
+
+    /** |x·W| plus |y0|: adding to y0 rounds at y0's scale too. */
+    private static float[] addAbs(float[] scale, float[] y0, int yOff) {
+        float[] s = scale.clone();
+        for (int i = 0; i < s.length; i++) s[i] += Math.abs(y0[yOff + i]);
+        return s;
+    }
+
     private static void check(Tensor x, NMWeight w, Tensor dense, Tensor bias, int threads, String what) {
         Tensor fast = new VectorKernels(threads).linearNM(x, w, bias);
         Tensor oracle = ScalarKernels.INSTANCE.linearNM(x, w, bias);

@@ -1,4 +1,4 @@
-package org.prune4j.cli;
+package org.prune4j.api;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -23,25 +23,24 @@ import org.prune4j.tensor.Kernels;
 import org.prune4j.transformer.LlamaModel;
 
 /**
- * {@code prune --method scop --fdr Q --unit U}: scores the units with SCOP, turns the knockoff+ selection into a
- * plan (noise counts per layer on the log), and saves it where the structured driver applies it, so the write path
- * is the same as for {@code --plan}: --plan-out FILE when given, else a temporary file.
+ * {@code --method scop --fdr Q --unit U}: scores the units with SCOP, turns the knockoff+ selection into a plan
+ * (noise counts per layer on the log), and saves it where the structured driver applies it, so the write path is
+ * the same as for {@code --plan}: the plan-out file when given, else a temporary file.
  */
-final class ScopFdrRun {
-    private ScopFdrRun() {}
+final class ScopFdrPlan {
+    private ScopFdrPlan() {}
 
-    static Path plan(PruneCommand c, StructuredOptions s, ModelConfig cfg, SafeTensors st, Kernels k, Supplier<int[][]> windows,
-                     Map<String, String> copts, Planner.Allocation allocation, Planner.Options opts) throws IOException {
-        UnitKind kind = ScopFdr.parseUnit(s.unit);
-        PrintStream log = c.common.log();
+    static Path plan(StructuredPruneOptions o, ModelConfig cfg, SafeTensors st, Kernels k, Supplier<int[][]> windows,
+                     Map<String, String> copts, Planner.Options opts, PrintStream log) throws IOException {
+        UnitKind kind = ScopFdr.parseUnit(o.unit());
         int[][] w = windows.get();
         LlamaModel m = LlamaModel.load(st, cfg, k);
-        UnitScores scores = new ScopCriterion().score(new ScoringInput(m, w, s.batch, null, null, c.seed, copts, log), Set.of(kind)).get(kind);
-        ScopFdr.Result r = ScopFdr.plan(cfg, Fingerprint.of(TensorSource.of(st)), scores, s.fdr, allocation, opts);
+        UnitScores scores = new ScopCriterion().score(new ScoringInput(m, w, o.batch(), null, null, o.seed(), copts, log), Set.of(kind)).get(kind);
+        ScopFdr.Result r = ScopFdr.plan(cfg, Fingerprint.of(TensorSource.of(st)), scores, o.fdr(), opts.allocation(), opts);
         for (String warning : r.warnings()) log.println("warning: " + warning);
-        log.println("scop --fdr " + s.fdr + ": " + s.unit + " indistinguishable from noise per " + (kind == UnitKind.CHANNEL ? "model " : "layer ")
+        log.println("scop --fdr " + o.fdr() + ": " + o.unit() + " indistinguishable from noise per " + (kind == UnitKind.CHANNEL ? "model " : "layer ")
                 + Arrays.toString(r.noise()) + ", selected " + Arrays.toString(r.selected()));
-        Path file = s.planOut;
+        Path file = o.planOut();
         if (file == null) {
             file = Files.createTempFile("prune4j-scop-fdr-", ".json");
             file.toFile().deleteOnExit();

@@ -1,0 +1,211 @@
+package org.prune4j.tensor.gemm;
+
+import static org.prune4j.tensor.gemm.Operand.F;
+import static org.prune4j.tensor.gemm.Operand.H;
+import static org.prune4j.tensor.gemm.Operand.I;
+import static org.prune4j.tensor.gemm.Operand.L;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import org.prune4j.tensor.DType;
+import org.prune4j.tensor.NMWeight;
+
+/**
+ * The decode layout of an {@link NMWeight} for CPUs whose vector expand is not one instruction (AVX2, 8 lanes): rows in
+ * panels of L, one row per lane. One vector then holds the s-th kept value of L rows, and one permute of the x window
+ * those rows share brings every lane its own input, so a kept value costs a shift, a permute and an FMA per L rows,
+ * with no per-row mask decoding and no horizontal sums. Built once per weight from the canonical {@link NMWeight}
+ * (on first use, kept while the weight lives); the GEMM and every other reader keep using the {@link NMWeight}.
+ *
+ * <p>Layout, for panel p of rows [p·L, p·L + L) (rows past the last are zeros). The full groups [0, G·M) are cut into
+ * windows of L inputs (M divides L); window w holds S = (L / M)·kept slots per row: the row's kept values of the groups
+ * in it, in input order, so slot t of a row lies in window t / S. With T = G·kept rounded up to a multiple of 8 (the
+ * padding slots hold value 0 at position 0):
+ * <pre>
+ *   vals[(p·T + t)·L + lane]          value of slot t of row p·L + lane      // [panels, T, L], F32 or BF16 bits
+ *   pos[(p·T/8 + t/8)·L + lane]        nibble t mod 8: its input in window t/S // [panels, T/8, L]
+ *   tail[r·tailLen + i]                input G·M + i of row r (the short last group, stored whole)
+ * </pre>
+ * Bytes of 2:4 and 4:8 F32: 0.5 + 1/16 of dense (BF16: 0.5 + 1/8), the nibbles costing twice the canonical bitmask.
+ */
+final class NMPanel {
+    final int rows, cols, panels, slots, perWindowShift, full, tailLen;
+    final DType storage;
+    final float[] f32;
+    final short[] half;
+    final int[] pos;
+    final float[] tail;
+
+    private NMPanel(NMWeight w) {
+        int m = w.nm().m(), kept = w.nm().kept(), rv = w.rowValues(), rw = w.rowWords();
+        rows = w.rows();
+        cols = w.cols();
+        storage = w.storage();
+        int groups = cols / m;
+        full = groups * m;
+        tailLen = cols - full;
+        perWindowShift = Integer.numberOfTrailingZeros(L / m * kept);
+        slots = (groups * kept + 7) & ~7;
+        panels = (rows + L - 1) / L;
+        long cells = (long) panels * slots * L;
+        if (cells > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("N:M panel of " + cells + " values exceeds one Java array");
+        f32 = storage == DType.F32 ? new float[(int) cells] : null;
+        half = storage == DType.F32 ? null : new short[(int) cells];
+        pos = new int[panels * (slots / 8) * L];
+        tail = new float[rows * tailLen];
+        long[] bits = w.bits();
+        for (int r = 0; r < rows; r++) {
+            int p = r / L, lane = r % L, wb = r * rw, v = r * rv;
+            for (int g = 0; g < groups; g++)
+                for (int c = g * m, j = 0; c < g * m + m; c++) {
+                    if ((bits[wb + (c >>> 6)] >>> (c & 63) & 1) == 0) continue;
+                    int t = g * kept + j++, cell = (p * slots + t) * L + lane;
+                    if (f32 != null) f32[cell] = w.f32()[v];
+                    else half[cell] = w.half()[v];
+                    v++;
+                    pos[(p * (slots / 8) + t / 8) * L + lane] |= (c % L) << (4 * (t % 8));
+                }
+            for (int i = 0; i < tailLen; i++) tail[r * tailLen + i] = w.value(v++);
+        }
+    }
+
+    /**
+     * True when a panel can hold {@code w}: M divides L, S = (L / M)·kept is 2, 4 or 8 (a 32-bit word of nibbles holds
+     * whole slot pairs of whole windows: 2:4, 4:8, 1:2 and 3:4 on 8 lanes; 2:4, 4:8 and 8:16 on 16), positions fit a
+     * nibble (L <= 16), and the values are F32 or BF16.
+     */
+    static boolean supports(NMWeight w) {
+        int m = w.nm().m();
+        if (L > 16 || L < 2 || L % m != 0 || w.storage() == DType.F16) return false;
+        int s = L / m * w.nm().kept();
+        return s == 2 || s == 4 || s == 8;
+    }
+
+    /** Panels built so far, per weight (keyed by the identity of its mask array; dropped with the weight). */
+    private static final Map<long[], NMPanel> BUILT = Collections.synchronizedMap(new WeakHashMap<>());
+
+    /** {@code w}'s panel, built on the first call. */
+    static NMPanel of(NMWeight w) {
+        return BUILT.computeIfAbsent(w.bits(), b -> new NMPanel(w));
+    }
+
+    /** The padded copy of x the kernels read: every window any slot names, zeros past the last input. */
+    float[] paddedX(float[] x, int xOff) {
+        float[] xp = new float[Math.max(cols, (slots >>> perWindowShift) * L)];
+        System.arraycopy(x, xOff, xp, 0, cols);
+        return xp;
+    }
+
+    /** y[yOff + r] += Σ_k W[r, k] xp[k] for the rows of panels [p0, p1). */
+    void dot(float[] xp, int p0, int p1, float[] y, int yOff) {
+        float[] out = new float[2 * L];
+        int p = p0;
+        for (; p + 2 <= p1; p += 2) {
+            if (f32 != null) twoF32(xp, p, out);
+            else twoBf16(xp, p, out);
+            store(out, 0, p, xp, y, yOff);
+            store(out, L, p + 1, xp, y, yOff);
+        }
+        if (p < p1) {
+            if (f32 != null) oneF32(xp, p, out);
+            else oneBf16(xp, p, out);
+            store(out, 0, p, xp, y, yOff);
+        }
+    }
+
+    /** Adds panel p's sums out[o..o+L) and its rows' dense tails to y. */
+    private void store(float[] out, int o, int p, float[] xp, float[] y, int yOff) {
+        for (int lane = 0, r = p * L; lane < L && r < rows; lane++, r++) {
+            float s = out[o + lane];
+            for (int i = 0; i < tailLen; i++) s += tail[r * tailLen + i] * xp[full + i];
+            y[yOff + r] += s;
+        }
+    }
+
+    // Two panels per pass share each x window; per panel, even and odd slots go to separate accumulators (four FMA
+    // chains in flight). A position vector holds 8 nibbles: slot pair (s, s + 1) reads the low two, then shifts by 8.
+    // selectFrom wraps each index to [0, L), so the nibbles above the one in use need no mask.
+
+    private void twoF32(float[] xp, int p, float[] out) {
+        int words = slots / 8, sh = perWindowShift;
+        int v0 = p * slots * L, v1 = v0 + slots * L, q0 = p * words * L, q1 = q0 + words * L;
+        float[] v = f32;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, c0 = a0, c1 = a0;
+        for (int t = 0; t < slots; t += 8, q0 += L, q1 += L) {
+            IntVector i = IntVector.fromArray(I, pos, q0), k = IntVector.fromArray(I, pos, q1);
+            for (int s = 0; s < 8; s += 2, v0 += 2 * L, v1 += 2 * L) {
+                IntVector xi = FloatVector.fromArray(F, xp, ((t + s) >>> sh) * L).reinterpretAsInts();
+                IntVector i1 = i.lanewise(VectorOperators.LSHR, 4), k1 = k.lanewise(VectorOperators.LSHR, 4);
+                a0 = FloatVector.fromArray(F, v, v0).fma(i.selectFrom(xi).reinterpretAsFloats(), a0);
+                a1 = FloatVector.fromArray(F, v, v0 + L).fma(i1.selectFrom(xi).reinterpretAsFloats(), a1);
+                c0 = FloatVector.fromArray(F, v, v1).fma(k.selectFrom(xi).reinterpretAsFloats(), c0);
+                c1 = FloatVector.fromArray(F, v, v1 + L).fma(k1.selectFrom(xi).reinterpretAsFloats(), c1);
+                i = i.lanewise(VectorOperators.LSHR, 8);
+                k = k.lanewise(VectorOperators.LSHR, 8);
+            }
+        }
+        a0.add(a1).intoArray(out, 0);
+        c0.add(c1).intoArray(out, L);
+    }
+
+    private void oneF32(float[] xp, int p, float[] out) {
+        int words = slots / 8, sh = perWindowShift;
+        int v0 = p * slots * L, q0 = p * words * L;
+        float[] v = f32;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int t = 0; t < slots; t += 8, q0 += L) {
+            IntVector i = IntVector.fromArray(I, pos, q0);
+            for (int s = 0; s < 8; s += 2, v0 += 2 * L) {
+                IntVector xi = FloatVector.fromArray(F, xp, ((t + s) >>> sh) * L).reinterpretAsInts();
+                a0 = FloatVector.fromArray(F, v, v0).fma(i.selectFrom(xi).reinterpretAsFloats(), a0);
+                a1 = FloatVector.fromArray(F, v, v0 + L).fma(i.lanewise(VectorOperators.LSHR, 4).selectFrom(xi).reinterpretAsFloats(), a1);
+                i = i.lanewise(VectorOperators.LSHR, 8);
+            }
+        }
+        a0.add(a1).intoArray(out, 0);
+    }
+
+    private void twoBf16(float[] xp, int p, float[] out) {
+        int words = slots / 8, sh = perWindowShift;
+        int v0 = p * slots * L, v1 = v0 + slots * L, q0 = p * words * L, q1 = q0 + words * L;
+        short[] v = half;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, c0 = a0, c1 = a0;
+        for (int t = 0; t < slots; t += 8, q0 += L, q1 += L) {
+            IntVector i = IntVector.fromArray(I, pos, q0), k = IntVector.fromArray(I, pos, q1);
+            for (int s = 0; s < 8; s += 2, v0 += 2 * L, v1 += 2 * L) {
+                IntVector xi = FloatVector.fromArray(F, xp, ((t + s) >>> sh) * L).reinterpretAsInts();
+                IntVector i1 = i.lanewise(VectorOperators.LSHR, 4), k1 = k.lanewise(VectorOperators.LSHR, 4);
+                a0 = Operand.bf16(ShortVector.fromArray(H, v, v0)).fma(i.selectFrom(xi).reinterpretAsFloats(), a0);
+                a1 = Operand.bf16(ShortVector.fromArray(H, v, v0 + L)).fma(i1.selectFrom(xi).reinterpretAsFloats(), a1);
+                c0 = Operand.bf16(ShortVector.fromArray(H, v, v1)).fma(k.selectFrom(xi).reinterpretAsFloats(), c0);
+                c1 = Operand.bf16(ShortVector.fromArray(H, v, v1 + L)).fma(k1.selectFrom(xi).reinterpretAsFloats(), c1);
+                i = i.lanewise(VectorOperators.LSHR, 8);
+                k = k.lanewise(VectorOperators.LSHR, 8);
+            }
+        }
+        a0.add(a1).intoArray(out, 0);
+        c0.add(c1).intoArray(out, L);
+    }
+
+    private void oneBf16(float[] xp, int p, float[] out) {
+        int words = slots / 8, sh = perWindowShift;
+        int v0 = p * slots * L, q0 = p * words * L;
+        short[] v = half;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int t = 0; t < slots; t += 8, q0 += L) {
+            IntVector i = IntVector.fromArray(I, pos, q0);
+            for (int s = 0; s < 8; s += 2, v0 += 2 * L) {
+                IntVector xi = FloatVector.fromArray(F, xp, ((t + s) >>> sh) * L).reinterpretAsInts();
+                a0 = Operand.bf16(ShortVector.fromArray(H, v, v0)).fma(i.selectFrom(xi).reinterpretAsFloats(), a0);
+                a1 = Operand.bf16(ShortVector.fromArray(H, v, v0 + L)).fma(i.lanewise(VectorOperators.LSHR, 4).selectFrom(xi).reinterpretAsFloats(), a1);
+                i = i.lanewise(VectorOperators.LSHR, 8);
+            }
+        }
+        a0.add(a1).intoArray(out, 0);
+    }
+}
