@@ -5,7 +5,9 @@
 #                            [--samples 16] [--seq-len 128] [--batch 8] [--threads 2] [--rounds 3]
 #   bench/taylor-vs-torch.sh --model DIR --calib ids.json ...      (ids.json: a token stream, e.g. from prune4j tokenize)
 #
-# Each round runs `prune4j scores --methods taylor,michel` (a fresh JVM: its JIT warm-up is in the time) and
+# Each round runs `prune4j scores --methods taylor@group-agg=mean,taylor,michel` (a fresh JVM; the first, discarded
+# taylor pass warms the JIT up, so taylor and michel are both timed on compiled code: listed first, either one paid
+# the warm-up alone, which had made taylor look ~6x as costly as michel per token) and
 # bench/scripts/torch_taylor.py (LLM-Pruner's Taylor and Michel's head importance in torch autograd), alternating,
 # so the noise of a shared machine hits both alike. Prints each round, then one JSON line: the medians of microseconds
 # per calibration token for taylor (gradient pass + unit scores) and michel, their ratios, and how far the scores of
@@ -47,7 +49,7 @@ work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 p4t=() p4m=() ptt=() ptm=()
 for r in $(seq 1 "$rounds"); do
   j=$("$here/prune4j" scores --model "$model" --calib "$calib" --calib-samples "$samples" --seq-len "$seq" --batch "$batch" \
-      --methods taylor,michel --bootstrap 0 --threads "$threads" --out "$work/p4" --force --json 2>/dev/null | tail -n1)
+      --methods taylor@group-agg=mean,taylor,michel --bootstrap 0 --threads "$threads" --out "$work/p4" --force --json 2>/dev/null | tail -n1)
   echo "prune4j $j" | cut -c1-300
   p4t+=("$(echo "$j" | "$py" -c 'import json,sys; d=json.load(sys.stdin); print(d["seconds_per_method"]["taylor"])')")
   p4m+=("$(echo "$j" | "$py" -c 'import json,sys; d=json.load(sys.stdin); print(d["seconds_per_method"]["michel"])')")

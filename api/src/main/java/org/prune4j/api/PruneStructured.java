@@ -81,7 +81,7 @@ public final class PruneStructured {
                 StructuredPruner.Job job = new StructuredPruner.Job(fdr ? null : o.method(), targets, p.planner(), planIn, fdr ? null : o.planOut(), windows,
                         o.batch(), p.seq(), p.batch(), o.seed(), p.criterionOptions(), o.out(), o.force(),
                         Prune.metadata(o.method() == null ? "mean-pool" : o.method(), fdr ? "fdr " + o.fdr() + " " + o.unit() : o.plan() != null ? "plan" : targets.describe()), o.hfPad());
-                return StructuredPruner.run(o.model(), cfg, TensorSource.of(st), () -> LlamaModel.load(st, cfg, k), job, log);
+                return StructuredPruner.run(o.model(), cfg, TensorSource.of(st), () -> LlamaModel.load(st, cfg, k), k, job, log); // k: minitron may stream layers
             }
         } catch (UncheckedIOException e) {
             throw Prune4jException.wrap(e.getCause());
@@ -126,6 +126,9 @@ public final class PruneStructured {
         if (o.batch() < 1) throw new Prune4jException.InvalidOptions("--batch must be >= 1, got " + o.batch());
         if (o.contiguous() && !targets.has(Targets.LAYERS)) throw new Prune4jException.InvalidOptions("--contiguous needs --target num_hidden_layers=N");
         if (o.out() == null && o.planOut() == null) throw new Prune4jException.InvalidOptions("give --out DIR (and/or --plan-out FILE)");
+        if (o.hfPad() && o.plan() == null && planner.allocation() == Planner.Allocation.UNIFORM)
+            throw new Prune4jException.InvalidOptions("--hf-pad pads per-layer shapes, which --allocation uniform does not make (its config is a plain"
+                    + " one already): add --allocation global, or apply a --plan that has them");
         CalibrationData.Sampling how;
         try {
             how = CalibrationData.Sampling.parse(o.calibSampling());

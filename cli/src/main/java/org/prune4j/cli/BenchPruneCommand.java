@@ -60,6 +60,9 @@ public final class BenchPruneCommand implements Callable<Integer> {
     boolean structured;
     @Option(names = "--target", paramLabel = "KEY=VALUE", description = "With --structured: targets (default: half the heads and half the MLP).")
     java.util.List<String> targets = new java.util.ArrayList<>();
+    @Option(names = "--stream-layers", defaultValue = "auto", description = "With --structured: minitron's scoring one decoder layer at a time from the"
+            + " mapped checkpoint: on, off, or auto (on when the F32 model would take over half the heap; default).")
+    String streamLayers;
 
     @Override
     public Integer call() throws Exception {
@@ -119,7 +122,7 @@ public final class BenchPruneCommand implements Callable<Integer> {
         java.util.List<String> t = targets.isEmpty()
                 ? java.util.List.of("num_attention_heads=" + cfg.numHeads(0) / 2, "intermediate_size=" + cfg.intermediateSize(0) / 2) : targets;
         org.prune4j.bench.StructuredPruneBench.Result r = org.prune4j.bench.StructuredPruneBench.run(where, cfg, dt, method, t, samples, seqLen,
-                device.kernels(), keep, common.log());
+                device.kernels(), streamLayers, keep, common.log());
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("method", r.method());
         json.put("targets", r.targets());
@@ -131,6 +134,7 @@ public final class BenchPruneCommand implements Callable<Integer> {
         json.put("file_bytes", r.fileBytes());
         json.put("max_heap_bytes", r.maxHeap());
         json.put("calibration_tokens", r.calibTokens());
+        json.put("score_streamed", r.streamed());
         json.put("score_seconds", r.scoreSeconds());
         json.put("score_peak_rss_bytes", r.scorePeakRss());
         json.put("score_peak_rss_anon_bytes", r.scorePeakAnon());

@@ -29,9 +29,14 @@ public final class StructuredOptions {
             + " (heads and neurons ranked across layers; per-layer shapes that prune4j reads and Hugging Face does not; see --hf-pad).")
     String allocation;
 
-    @Option(names = "--hf-pad", description = {"Structured, with per-layer shapes (--allocation global): write every layer zero-padded to the widest",
-            "layer's heads, KV heads and neurons instead, a plain config that Hugging Face loads; the same function."})
+    @Option(names = "--hf-pad", description = "Structured, with per-layer shapes (--allocation global): write every layer zero-padded to the widest"
+            + " layer's heads, KV heads and neurons instead, a plain config that Hugging Face loads; the same function.")
     boolean hfPad;
+
+    @Option(names = "--stream-layers", defaultValue = "auto", description = "Structured scoring with minitron: on (one decoder layer at a time from the"
+            + " mapped checkpoint, holding the calibration windows' residual stream; the same scores), off (the F32 model in the heap),"
+            + " auto (on when the F32 model would take more than half the heap; default).")
+    String streamLayers;
 
     @Option(names = "--agg-seq", defaultValue = "mean", description = "minitron: reduction over a window's positions: mean (default), l2 or var.")
     String aggSeq;

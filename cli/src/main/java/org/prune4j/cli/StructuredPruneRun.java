@@ -26,7 +26,7 @@ final class StructuredPruneRun {
             throw c.usage("--sparsity/--nm/--ratios are unstructured; structured runs take --target KEY=VALUE (or --plan)");
         StructuredPruneOptions o = StructuredPruneOptions.builder(c.model).method(c.method).targets(s.targets).plan(s.plan).planOut(s.planOut)
                 .kvReduce(s.kvReduce).allocation(s.allocation).aggSeq(s.aggSeq).aggBatch(s.aggBatch).depthMetric(s.depthMetric).contiguous(s.contiguous)
-                .batch(s.batch).criterionOptions(s.criterionOptions).taylor(s.taylor).groupAgg(s.groupAgg).iterative(s.iterative)
+                .batch(s.batch).criterionOptions(s.criterionOptions).criterionOption(StructuredPruner.STREAM, s.streamLayers).taylor(s.taylor).groupAgg(s.groupAgg).iterative(s.iterative)
                 .fdr(s.fdr).unit(s.unit).scopLoss(s.scopLoss).scopStatistic(s.scopStatistic).scopSteps(s.scopSteps).scopLr(s.scopLr)
                 .calib(c.calib).docSeparator(c.docSeparator).calibSamples(c.samples).seqLen(c.seqLen).calibSampling(c.sampling).seed(c.seed)
                 .out(c.out).force(c.force).hfPad(s.hfPad).build();

@@ -4,6 +4,7 @@ import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
+import org.prune4j.io.config.ModelConfig;
 import org.prune4j.tensor.Tensor;
 import org.prune4j.transformer.Linear;
 import org.prune4j.transformer.LlamaModel;
@@ -30,40 +31,132 @@ public final class Minitron implements StructuredCriterion {
 
     @Override public boolean needsCalibration() { return true; }
 
+    /** Every kind streams but the loss depth metric, which runs the whole model once per skipped layer. */
+    @Override public boolean streams(Set<UnitKind> kinds, Map<String, String> options) {
+        return !(kinds.contains(UnitKind.LAYER) && options.getOrDefault("depth-metric", "bi").equals("loss"));
+    }
+
     @Override public Map<UnitKind, UnitScores> score(ScoringInput in, Set<UnitKind> kinds) {
-        LlamaModel m = in.model();
-        int n = m.numLayers(), c = m.config().hiddenSize(), nw = in.windows() == null ? 0 : in.windows().length;
+        ModelConfig cfg = in.config();
+        int n = cfg.numLayers(), c = cfg.hiddenSize(), nw = in.windows() == null ? 0 : in.windows().length;
         int blockLen = kinds.contains(UnitKind.BLOCK) ? Integer.parseInt(in.option("block", "0")) : 0;
         if (kinds.contains(UnitKind.BLOCK) && (blockLen < 1 || blockLen > n))
             throw new StructuredException("minitron: --contiguous needs a block of 1.." + n + " layers, got " + blockLen);
         boolean lossDepth = kinds.contains(UnitKind.LAYER) && in.option("depth-metric", "bi").equals("loss");
-        SeqBatchStats[] heads = new SeqBatchStats[n], groups = new SeqBatchStats[n], neurons = new SeqBatchStats[n];
-        SeqBatchStats[][] norms = new SeqBatchStats[n][2];
-        for (int l = 0; l < n; l++) {
-            if (kinds.contains(UnitKind.HEAD)) heads[l] = new SeqBatchStats("layer " + l + " attention output", nw, m.layer(l).numHeads());
-            if (kinds.contains(UnitKind.KV_GROUP)) groups[l] = new SeqBatchStats("layer " + l + " attention output", nw, m.layer(l).numKvHeads());
-            if (kinds.contains(UnitKind.NEURON)) neurons[l] = new SeqBatchStats("layer " + l + " MLP neurons", nw, m.layer(l).intermediateSize());
-            if (kinds.contains(UnitKind.CHANNEL)) {
-                norms[l][0] = new SeqBatchStats("layer " + l + " input_layernorm output", nw, c);
-                norms[l][1] = new SeqBatchStats("layer " + l + " post_attention_layernorm output", nw, c);
-            }
-        }
-        double[] cosSum = new double[n];
-        double[] blockSum = new double[blockLen > 0 ? n - blockLen + 1 : 0];
-        long[] tokens = {0};
+        if (lossDepth && in.model() == null)
+            throw new StructuredException("minitron: --depth-metric loss runs the whole model once per skipped layer and needs it in memory; use bi, or a larger heap");
+        Stats st = new Stats(cfg, kinds, nw, blockLen, lossDepth);
+        if (in.model() != null) inMemory(in, st);
+        else streamed(in, st);
+        return st.scores(in, lossDepth);
+    }
+
+    /** The whole model in memory: one forward pass per batch of windows. */
+    private static void inMemory(ScoringInput in, Stats st) {
+        LlamaModel m = in.model();
+        int n = st.n;
         int[][][] batches = in.batches();
         int first = 0;
         long t0 = System.nanoTime();
         for (int bi = 0; bi < batches.length; bi++) {
             int[][] rows = batches[bi];
-            int b0 = first, t = rows[0].length;
             Tensor[] boundary = new Tensor[n + 1];
-            Observer obs = new Observer() {
+            m.logits(rows, st.observer(first, rows[0].length, boundary));
+            if (st.blockLen > 0)
+                for (int s = 0; s + st.blockLen <= n; s++) st.block(s, boundary[s], boundary[s + st.blockLen]);
+            st.tokens += (long) rows.length * rows[0].length;
+            first += rows.length;
+            double sec = (System.nanoTime() - t0) / 1e9;
+            in.log().printf(java.util.Locale.ROOT, "minitron: batch %d/%d  %.1f s, ETA %.1f s%n", bi + 1, batches.length, sec, sec / (bi + 1) * (batches.length - bi - 1));
+        }
+    }
+
+    /**
+     * One decoder layer at a time from the mapped checkpoint: the residual stream of every window [N, T, C] is held,
+     * layer l is loaded, run over it batch by batch (the same batches, so every statistic adds the same terms in the
+     * same order as in memory: the same scores, bit for bit), and dropped. Blocks of n layers keep the last n + 1
+     * boundaries.
+     */
+    private static void streamed(ScoringInput in, Stats st) {
+        LayerStream ls = in.stream();
+        int n = st.n;
+        int[][][] batches = in.batches();
+        Tensor[] hidden = new Tensor[batches.length];
+        int[] first = new int[batches.length];
+        for (int bi = 0, f = 0; bi < batches.length; f += batches[bi].length, bi++) {
+            hidden[bi] = ls.embed(batches[bi]);
+            first[bi] = f;
+            st.tokens += (long) batches[bi].length * batches[bi][0].length;
+        }
+        Tensor[][] bounds = st.blockLen > 0 ? new Tensor[batches.length][n + 1] : null;
+        if (bounds != null) for (int bi = 0; bi < batches.length; bi++) bounds[bi][0] = hidden[bi];
+        long t0 = System.nanoTime();
+        for (int l = 0; l < n; l++) {
+            LayerStream.Layer layer = ls.layer(l);
+            for (int bi = 0; bi < batches.length; bi++) {
+                hidden[bi] = layer.forward(hidden[bi], st.observer(first[bi], batches[bi][0].length, new Tensor[n + 1]));
+                if (bounds != null) bounds[bi][l + 1] = hidden[bi];
+            }
+            int s = l + 1 - st.blockLen;
+            if (bounds != null && s >= 0)
+                for (Tensor[] b : bounds) {
+                    st.block(s, b[s], b[l + 1]);
+                    b[s] = null;
+                }
+            double sec = (System.nanoTime() - t0) / 1e9;
+            in.log().printf(java.util.Locale.ROOT, "minitron: layer %d/%d (streamed from the checkpoint)  %.1f s, ETA %.1f s%n", l + 1, n, sec,
+                    sec / (l + 1) * (n - l - 1));
+        }
+    }
+
+    /** The statistics of one scoring run, filled by {@link #observer} and reduced by {@link #scores}. */
+    private final class Stats {
+        final ModelConfig cfg;
+        final Set<UnitKind> kinds;
+        final int n, c, blockLen;
+        final boolean lossDepth;
+        final SeqBatchStats[] heads, groups, neurons;
+        final SeqBatchStats[][] norms;
+        final double[] cosSum, blockSum;
+        long tokens;
+
+        Stats(ModelConfig cfg, Set<UnitKind> kinds, int nw, int blockLen, boolean lossDepth) {
+            this.cfg = cfg;
+            this.kinds = kinds;
+            this.n = cfg.numLayers();
+            this.c = cfg.hiddenSize();
+            this.blockLen = blockLen;
+            this.lossDepth = lossDepth;
+            heads = new SeqBatchStats[n];
+            groups = new SeqBatchStats[n];
+            neurons = new SeqBatchStats[n];
+            norms = new SeqBatchStats[n][2];
+            for (int l = 0; l < n; l++) {
+                if (kinds.contains(UnitKind.HEAD)) heads[l] = new SeqBatchStats("layer " + l + " attention output", nw, cfg.numHeads(l));
+                if (kinds.contains(UnitKind.KV_GROUP)) groups[l] = new SeqBatchStats("layer " + l + " attention output", nw, cfg.numKvHeads(l));
+                if (kinds.contains(UnitKind.NEURON)) neurons[l] = new SeqBatchStats("layer " + l + " MLP neurons", nw, cfg.intermediateSize(l));
+                if (kinds.contains(UnitKind.CHANNEL)) {
+                    norms[l][0] = new SeqBatchStats("layer " + l + " input_layernorm output", nw, c);
+                    norms[l][1] = new SeqBatchStats("layer " + l + " post_attention_layernorm output", nw, c);
+                }
+            }
+            cosSum = new double[n];
+            blockSum = new double[blockLen > 0 ? n - blockLen + 1 : 0];
+        }
+
+        /** Adds the angular distance between a block's input and output hidden states [B, T, C]. */
+        void block(int s, Tensor in, Tensor out) {
+            blockSum[s] += angularSum(in, out, "input/output of layers " + s + ".." + (s + blockLen - 1));
+        }
+
+        /** The observer of a forward pass over windows b0.. of t tokens; {@code boundary} collects each layer's input. */
+        Observer observer(int b0, int t, Tensor[] boundary) {
+            return new Observer() {
                 @Override public void headOutputs(int l, Tensor att) { // [B, T, H, D]
                     if (heads[l] == null && groups[l] == null) return;
                     float[] a = dense(att);
-                    int b = att.size(0), h = att.size(2), d = att.size(3), per = h / m.layer(l).numKvHeads();
-                    double[] g = new double[m.layer(l).numKvHeads()];
+                    int b = att.size(0), h = att.size(2), d = att.size(3), per = h / cfg.numKvHeads(l);
+                    double[] g = new double[cfg.numKvHeads(l)];
                     for (int w = 0; w < b; w++)
                         for (int p = 0; p < t; p++) {
                             java.util.Arrays.fill(g, 0);
@@ -106,39 +199,34 @@ public final class Minitron implements StructuredCriterion {
                     if (kinds.contains(UnitKind.LAYER) && !lossDepth) cosSum[l] += cosineSum(boundary[l], x, "layer " + l + " input/output");
                 }
             };
-            m.logits(rows, obs);
-            if (blockLen > 0)
-                for (int s = 0; s + blockLen <= n; s++) blockSum[s] += angularSum(boundary[s], boundary[s + blockLen], "input/output of layers " + s + ".." + (s + blockLen - 1));
-            tokens[0] += (long) rows.length * t;
-            first += rows.length;
-            double sec = (System.nanoTime() - t0) / 1e9;
-            in.log().printf(java.util.Locale.ROOT, "minitron: batch %d/%d  %.1f s, ETA %.1f s%n", bi + 1, batches.length, sec, sec / (bi + 1) * (batches.length - bi - 1));
         }
 
-        Map<UnitKind, UnitScores> out = new EnumMap<>(UnitKind.class);
-        if (kinds.contains(UnitKind.HEAD)) out.put(UnitKind.HEAD, perLayer(UnitKind.HEAD, heads, in));
-        if (kinds.contains(UnitKind.KV_GROUP)) out.put(UnitKind.KV_GROUP, perLayer(UnitKind.KV_GROUP, groups, in));
-        if (kinds.contains(UnitKind.NEURON)) out.put(UnitKind.NEURON, perLayer(UnitKind.NEURON, neurons, in));
-        if (kinds.contains(UnitKind.CHANNEL)) {
-            double[] ch = new double[c];
-            for (SeqBatchStats[] pair : norms)
-                for (SeqBatchStats s : pair) {
-                    double[] v = s.reduce(in.seq(), in.batchAgg());
-                    for (int j = 0; j < c; j++) ch[j] += v[j];
-                }
-            out.put(UnitKind.CHANNEL, new UnitScores(UnitKind.CHANNEL, name(), new double[][] {ch}));
+        Map<UnitKind, UnitScores> scores(ScoringInput in, boolean lossDepth) {
+            Map<UnitKind, UnitScores> out = new EnumMap<>(UnitKind.class);
+            if (kinds.contains(UnitKind.HEAD)) out.put(UnitKind.HEAD, perLayer(UnitKind.HEAD, heads, in));
+            if (kinds.contains(UnitKind.KV_GROUP)) out.put(UnitKind.KV_GROUP, perLayer(UnitKind.KV_GROUP, groups, in));
+            if (kinds.contains(UnitKind.NEURON)) out.put(UnitKind.NEURON, perLayer(UnitKind.NEURON, neurons, in));
+            if (kinds.contains(UnitKind.CHANNEL)) {
+                double[] ch = new double[c];
+                for (SeqBatchStats[] pair : norms)
+                    for (SeqBatchStats s : pair) {
+                        double[] v = s.reduce(in.seq(), in.batchAgg());
+                        for (int j = 0; j < c; j++) ch[j] += v[j];
+                    }
+                out.put(UnitKind.CHANNEL, new UnitScores(UnitKind.CHANNEL, name(), new double[][] {ch}));
+            }
+            if (kinds.contains(UnitKind.LAYER)) {
+                double[] bi = new double[n];
+                if (lossDepth) bi = LayerSkipLoss.increase(in.model(), in);
+                else for (int l = 0; l < n; l++) bi[l] = 1 - cosSum[l] / tokens;
+                out.put(UnitKind.LAYER, new UnitScores(UnitKind.LAYER, name(), new double[][] {bi}));
+            }
+            if (blockLen > 0) {
+                for (int s = 0; s < blockSum.length; s++) blockSum[s] /= tokens;
+                out.put(UnitKind.BLOCK, new UnitScores(UnitKind.BLOCK, name(), new double[][] {blockSum}));
+            }
+            return out;
         }
-        if (kinds.contains(UnitKind.LAYER)) {
-            double[] bi = new double[n];
-            if (lossDepth) bi = LayerSkipLoss.increase(m, in);
-            else for (int l = 0; l < n; l++) bi[l] = 1 - cosSum[l] / tokens[0];
-            out.put(UnitKind.LAYER, new UnitScores(UnitKind.LAYER, name(), new double[][] {bi}));
-        }
-        if (blockLen > 0) {
-            for (int s = 0; s < blockSum.length; s++) blockSum[s] /= tokens[0];
-            out.put(UnitKind.BLOCK, new UnitScores(UnitKind.BLOCK, name(), new double[][] {blockSum}));
-        }
-        return out;
     }
 
     private UnitScores perLayer(UnitKind kind, SeqBatchStats[] stats, ScoringInput in) {

@@ -8,12 +8,20 @@ import org.prune4j.transformer.LlamaModel;
  * What a structured criterion scores with: the dense model loaded in memory, the calibration windows (each of the
  * same length; null or empty for data-free criteria), how many windows go through one forward/backward pass
  * ({@code --batch}, Michel's batch of the loss), Minitron's aggregations, a seed (random), criterion-specific
- * options ({@code --criterion-option KEY=VALUE}, e.g. taylor's variant) and where progress goes.
+ * options ({@code --criterion-option KEY=VALUE}, e.g. taylor's variant) and where progress goes. A criterion that
+ * {@link StructuredCriterion#streams streams} may instead get the model as a {@link LayerStream} (model null), one
+ * decoder layer at a time from the mapped checkpoint.
  */
 public record ScoringInput(LlamaModel model, int[][] windows, int batch, Aggregation seq, Aggregation batchAgg,
-                           long seed, Map<String, String> options, PrintStream log) {
+                           long seed, Map<String, String> options, PrintStream log, LayerStream stream) {
+    /** The dense model in memory. */
+    public ScoringInput(LlamaModel model, int[][] windows, int batch, Aggregation seq, Aggregation batchAgg, long seed, Map<String, String> options,
+                        PrintStream log) {
+        this(model, windows, batch, seq, batchAgg, seed, options, log, null);
+    }
+
     public ScoringInput {
-        if (model == null) throw new IllegalArgumentException("a model is required");
+        if ((model == null) == (stream == null)) throw new IllegalArgumentException("give the model in memory or as a layer stream, one of them");
         if (batch < 1) throw new StructuredException("--batch must be at least 1, got " + batch);
         if (windows != null && windows.length > 0) {
             int t = windows[0].length;
@@ -34,6 +42,9 @@ public record ScoringInput(LlamaModel model, int[][] windows, int batch, Aggrega
         for (int i = 0; i < n; i++) out[i] = java.util.Arrays.copyOfRange(windows, i * batch, Math.min(windows.length, (i + 1) * batch));
         return out;
     }
+
+    /** The model's config, in memory or streamed. */
+    public org.prune4j.io.config.ModelConfig config() { return model != null ? model.config() : stream.config(); }
 
     /** A criterion option, or {@code dflt}. */
     public String option(String key, String dflt) { return options.getOrDefault(key, dflt); }

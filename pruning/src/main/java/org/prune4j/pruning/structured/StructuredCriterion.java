@@ -19,6 +19,12 @@ public interface StructuredCriterion {
     boolean needsCalibration();
 
     /**
+     * True when it can score {@code kinds} with these criterion options from a {@link LayerStream} (one decoder layer
+     * at a time, for models larger than the heap) and gives the same scores as in memory.
+     */
+    default boolean streams(Set<UnitKind> kinds, Map<String, String> options) { return false; }
+
+    /**
      * Scores every unit of each kind in {@code kinds} (a subset of {@link #kinds()}) on the dense model; larger is
      * more important. Non-finite activations or gradients must fail with a {@link StructuredException}.
      */

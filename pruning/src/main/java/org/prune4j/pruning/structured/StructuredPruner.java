@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.function.Supplier;
 import org.prune4j.io.config.ModelConfig;
 import org.prune4j.pruning.TensorSource;
+import org.prune4j.tensor.Kernels;
 import org.prune4j.transformer.LlamaModel;
 
 /**
@@ -38,8 +39,11 @@ public final class StructuredPruner {
         }
     }
 
-    /** What a run did. */
-    public record Result(Plan plan, StructuredWriter.Output output, double scoreSeconds, double writeSeconds, long calibrationTokens) {}
+    /** The criterion option that chooses layer-by-layer scoring: auto (default), on, off ({@code --stream-layers}). */
+    public static final String STREAM = "stream";
+
+    /** What a run did; {@code streamed}: scored one decoder layer at a time from the checkpoint. */
+    public record Result(Plan plan, StructuredWriter.Output output, double scoreSeconds, double writeSeconds, long calibrationTokens, boolean streamed) {}
 
     /** Loads the dense model for scoring (from the mapped checkpoint, or one already in memory). */
     @FunctionalInterface
@@ -52,9 +56,21 @@ public final class StructuredPruner {
      * is called only when a criterion must score.
      */
     public static Result run(Path model, ModelConfig cfg, TensorSource src, ModelLoader loader, Job job, PrintStream log) throws IOException {
+        return run(model, cfg, src, loader, null, job, log);
+    }
+
+    /**
+     * {@link #run}, and with {@code kernels} (null: never) a criterion that {@link StructuredCriterion#streams streams}
+     * scores one decoder layer at a time from {@code src} ({@link LayerStream}) instead of loading the model, when
+     * the criterion option {@code stream} is {@code on}, or {@code auto} (the default) and the F32 model would take
+     * more than half of the heap's limit.
+     */
+    public static Result run(Path model, ModelConfig cfg, TensorSource src, ModelLoader loader, Kernels kernels, Job job, PrintStream log)
+            throws IOException {
         Plan plan;
         double scoreSeconds = 0;
         long calibTokens = 0;
+        boolean streamed = false;
         if (job.planIn() != null) {
             if (!job.targets().isEmpty()) throw new StructuredException("--plan applies a saved plan; it cannot be combined with --target");
             plan = PlanJson.read(job.planIn());
@@ -81,13 +97,35 @@ public final class StructuredPruner {
                 int[][] windows = c.needsCalibration() ? job.windows().get() : null;
                 if (windows != null) calibTokens = (long) windows.length * windows[0].length;
                 long t0 = System.nanoTime();
-                log.println("structured: loading " + model + " to score " + kinds + " with " + c.name());
-                LlamaModel m = loader.load();
                 Map<String, String> opts = new LinkedHashMap<>(job.criterionOptions());
                 if (job.targets().has(Targets.HEADS)) opts.putIfAbsent("keep-heads", String.valueOf(job.targets().get(Targets.HEADS))); // michel --iterative
                 if (job.options().contiguous()) opts.put("block", String.valueOf(cfg.numLayers() - job.targets().get(Targets.LAYERS)));
+                String stream = opts.getOrDefault(STREAM, "auto");
+                long f32 = LayerStream.f32Bytes(cfg), heap = Runtime.getRuntime().maxMemory();
+                streamed = switch (stream) {
+                    case "on" -> {
+                        if (!c.streams(kinds, opts) || kernels == null)
+                            throw new StructuredException("--stream-layers on: --method " + c.name() + (kernels == null ? "" : " with these options") + " cannot score "
+                                    + kinds + " one layer at a time" + (c.name().equals("minitron") ? " (--depth-metric loss needs the whole model)" : " (only minitron can)"));
+                        yield true;
+                    }
+                    case "off" -> false;
+                    case "auto" -> kernels != null && c.streams(kinds, opts) && f32 > heap / 2;
+                    default -> throw new StructuredException("--stream-layers must be auto, on or off, got '" + stream + "'");
+                };
+                LlamaModel m = null;
+                LayerStream ls = null;
+                if (streamed) {
+                    log.printf(java.util.Locale.ROOT, "structured: scoring %s with %s one decoder layer at a time from %s (the F32 model is %.2f GB, the heap limit %.2f GB)%n",
+                            kinds, c.name(), model, f32 / 1e9, heap / 1e9);
+                    ls = new LayerStream(cfg, src, kernels);
+                } else {
+                    log.println("structured: loading " + model + " to score " + kinds + " with " + c.name());
+                    m = loader.load();
+                }
+                opts.remove(STREAM);
                 try {
-                    scores.putAll(c.score(new ScoringInput(m, windows, job.batch(), job.seq(), job.batchAgg(), job.seed(), opts, log), kinds));
+                    scores.putAll(c.score(new ScoringInput(m, windows, job.batch(), job.seq(), job.batchAgg(), job.seed(), opts, log, ls), kinds));
                 } catch (IllegalArgumentException e) {
                     throw new StructuredException(c.name() + ": " + e.getMessage());
                 }
@@ -112,7 +150,7 @@ public final class StructuredPruner {
             output = StructuredWriter.write(model, cfg, src, plan, job.out(), job.replace(), job.hfPad(), md, log);
             writeSeconds = (System.nanoTime() - t0) / 1e9;
         }
-        return new Result(plan, output, scoreSeconds, writeSeconds, calibTokens);
+        return new Result(plan, output, scoreSeconds, writeSeconds, calibTokens, streamed);
     }
 
     /** Scores of the right shape whose values say nothing (all equal), for checking the rules before scoring. */

@@ -124,7 +124,8 @@ public final class CalibrationGradients {
 
     private static void checkFinite(String name, Tensor g, int start, int nb) {
         if (g == null) return;
-        float[] a = g.toFloatArray();
+        boolean direct = g.isDenseArray() && g.offset() == 0 && g.array().length == g.numel();
+        float[] a = direct ? g.array() : g.toFloatArray(); // read in place: no copy of every gradient per batch
         for (int i = 0; i < a.length; i++)
             if (!Float.isFinite(a[i]))
                 throw new StructuredException("taylor: the gradient of " + name + " is " + a[i] + " at flat index " + i + " after calibration windows "
