@@ -5,7 +5,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import org.prune4j.autograd.AdamW;
 import org.prune4j.autograd.Tape;
@@ -13,7 +12,6 @@ import org.prune4j.autograd.Var;
 import org.prune4j.bench.Timing;
 import org.prune4j.distill.KdObjective;
 import org.prune4j.distill.Objective;
-import org.prune4j.io.config.ModelConfig;
 import org.prune4j.tensor.Kernels;
 import org.prune4j.transformer.LlamaModel;
 import picocli.CommandLine.Command;
@@ -35,46 +33,28 @@ public final class BenchDistillCommand implements Callable<Integer> {
     @Mixin CommonOptions common;
     @Mixin DeviceOptions device;
     @Mixin TimingOptions timingOptions;
+    @Mixin TrainShape shape;
 
-    @Option(names = "--hidden", defaultValue = "128", description = "Hidden size of both models (default ${DEFAULT-VALUE}, as bench train).")
-    int hidden;
-    @Option(names = "--layers", defaultValue = "4", description = "Student layers (default ${DEFAULT-VALUE}).")
-    int layers;
     @Option(names = "--teacher-layers", description = "Teacher layers (default: as many as the student).")
     Integer teacherLayers;
-    @Option(names = "--heads", defaultValue = "8", description = "Query heads (default ${DEFAULT-VALUE}).")
-    int heads;
-    @Option(names = "--kv-heads", defaultValue = "2", description = "Key/value heads (default ${DEFAULT-VALUE}).")
-    int kvHeads;
-    @Option(names = "--intermediate", defaultValue = "384", description = "MLP width (default ${DEFAULT-VALUE}).")
-    int intermediate;
-    @Option(names = "--vocab", defaultValue = "512", description = "Vocabulary, tied to the embedding (default ${DEFAULT-VALUE}).")
-    int vocab;
-    @Option(names = "--batch", defaultValue = "16", description = "Windows per step (default ${DEFAULT-VALUE}).")
-    int batch;
-    @Option(names = "--seq-len", defaultValue = "128", description = "Tokens per window (default ${DEFAULT-VALUE}).")
-    int seqLen;
 
     @Override
     public Integer call() throws Exception {
         var cl = spec.commandLine();
-        int tl = teacherLayers != null ? teacherLayers : layers;
-        if (batch < 1 || seqLen < 2 || layers < 1 || tl < 1) throw new UsageException(cl, "--batch, --layers and --teacher-layers must be >= 1 and --seq-len >= 2");
-        if (hidden % heads != 0 || (hidden / heads) % 2 != 0 || heads % kvHeads != 0)
-            throw new UsageException(cl, "--hidden must be a multiple of 2 x --heads, and --heads a multiple of --kv-heads");
+        int tl = teacherLayers != null ? teacherLayers : shape.layers;
+        shape.check(cl);
+        if (tl < 1) throw new UsageException(cl, "--teacher-layers must be >= 1");
         Timing timing = timingOptions.timing(spec);
         Kernels k = device.kernels();
-        LlamaModel teacher = LlamaModel.random(config(tl), 2, 0.02f, k);
-        LlamaModel student = LlamaModel.random(config(layers), 1, 0.02f, k);
+        LlamaModel teacher = LlamaModel.random(shape.config(tl), 2, 0.02f, k);
+        LlamaModel student = LlamaModel.random(shape.config(shape.layers), 1, 0.02f, k);
         student.setTrainable(true);
         KdObjective kd = new KdObjective(teacher, student, KdObjective.Config.logits(KdObjective.LogitLoss.KL, 1f, 1), 1);
         List<Var> params = new ArrayList<>(student.parameters().values());
         AdamW opt = new AdamW(params, v -> v.rank() >= 2, new AdamW.Settings(0.9, 0.999, 1e-8, 0), k.parallelism());
-        SplittableRandom r = new SplittableRandom(1);
-        int[][] tokens = new int[batch][seqLen];
-        for (int[] row : tokens) for (int i = 0; i < seqLen; i++) row[i] = r.nextInt(vocab);
+        int[][] tokens = shape.randomTokens();
         common.log().printf(Locale.ROOT, "bench distill: teacher %,d parameters (%d layers), student %,d (%d layers), %d x %d tokens per step%n",
-                teacher.parameterCount(), tl, student.parameterCount(), layers, batch, seqLen);
+                teacher.parameterCount(), tl, student.parameterCount(), shape.layers, shape.batch, shape.seqLen);
 
         List<double[]> phases = new ArrayList<>();   // loss (teacher + student forward), backward, optimizer seconds of each step
         Runnable step = () -> {
@@ -95,15 +75,15 @@ public final class BenchDistillCommand implements Callable<Integer> {
         double s = Timing.median(wall);
         List<double[]> timed = phases.subList(phases.size() - wall.length, phases.size());
         double fwd = median(timed, 0), bwd = median(timed, 1), optim = median(timed, 2);
-        double tps = (double) batch * seqLen / s;
+        double tps = (double) shape.batch * shape.seqLen / s;
 
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("teacher_parameters", teacher.parameterCount());
         json.put("student_parameters", student.parameterCount());
         json.put("teacher_layers", tl);
         json.put("config", student.config().toString());
-        json.put("batch", batch);
-        json.put("seq_len", seqLen);
+        json.put("batch", shape.batch);
+        json.put("seq_len", shape.seqLen);
         json.put("kernels", k.name());
         json.put("tokens_per_s", round(tps));
         json.put("ms_per_step", round(s * 1e3));
@@ -113,14 +93,8 @@ public final class BenchDistillCommand implements Callable<Integer> {
         json.put("cpu_s_per_step", round(times.cpuPerCall()));
         common.emit(String.format(Locale.ROOT,
                 "distill step %d x %d tokens, teacher %,d / student %,d parameters: %.1f ms (teacher + student forward %.1f, backward %.1f, clip+AdamW %.1f), %.0f tokens/s, %.2f CPU-s per step (%s, median of %d)",
-                batch, seqLen, teacher.parameterCount(), student.parameterCount(), s * 1e3, fwd * 1e3, bwd * 1e3, optim * 1e3, tps, times.cpuPerCall(), k.name(), wall.length), json);
+                shape.batch, shape.seqLen, teacher.parameterCount(), student.parameterCount(), s * 1e3, fwd * 1e3, bwd * 1e3, optim * 1e3, tps, times.cpuPerCall(), k.name(), wall.length), json);
         return 0;
-    }
-
-    private ModelConfig config(int numLayers) throws org.prune4j.io.config.ConfigException {
-        return ModelConfig.builder("LlamaForCausalLM").hiddenSize(hidden).vocabSize(vocab).numLayers(numLayers)
-                .numHeads(heads).numKvHeads(kvHeads).intermediateSize(intermediate).rmsNormEps(1e-5).ropeTheta(10000)
-                .tieWordEmbeddings(true).maxPositionEmbeddings(Math.max(512, seqLen)).build();
     }
 
     private static double median(List<double[]> rows, int c) {

@@ -6,7 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import org.prune4j.autograd.AdamW;
 import org.prune4j.autograd.Tape;
@@ -35,45 +34,24 @@ public final class BenchTrainCommand implements Callable<Integer> {
     @Mixin CommonOptions common;
     @Mixin DeviceOptions device;
     @Mixin TimingOptions timingOptions;
+    @Mixin TrainShape shape;
 
-    @Option(names = "--hidden", defaultValue = "128", description = "Hidden size (default ${DEFAULT-VALUE}).")
-    int hidden;
-    @Option(names = "--layers", defaultValue = "4", description = "Layers (default ${DEFAULT-VALUE}).")
-    int layers;
-    @Option(names = "--heads", defaultValue = "8", description = "Query heads (default ${DEFAULT-VALUE}).")
-    int heads;
-    @Option(names = "--kv-heads", defaultValue = "2", description = "Key/value heads (default ${DEFAULT-VALUE}).")
-    int kvHeads;
-    @Option(names = "--intermediate", defaultValue = "384", description = "MLP width (default ${DEFAULT-VALUE}).")
-    int intermediate;
-    @Option(names = "--vocab", defaultValue = "512", description = "Vocabulary, tied to the embedding (default ${DEFAULT-VALUE}).")
-    int vocab;
-    @Option(names = "--batch", defaultValue = "16", description = "Windows per step (default ${DEFAULT-VALUE}).")
-    int batch;
-    @Option(names = "--seq-len", defaultValue = "128", description = "Tokens per window (default ${DEFAULT-VALUE}).")
-    int seqLen;
     @Option(names = "--profile", description = "Also print the time of every op (forward and backward) per step.")
     boolean profile;
 
     @Override
     public Integer call() throws Exception {
         var cl = spec.commandLine();
-        if (batch < 1 || seqLen < 2) throw new UsageException(cl, "--batch must be >= 1 and --seq-len >= 2");
-        if (hidden % heads != 0 || (hidden / heads) % 2 != 0 || heads % kvHeads != 0)
-            throw new UsageException(cl, "--hidden must be a multiple of 2 x --heads, and --heads a multiple of --kv-heads");
+        shape.check(cl);
         Timing timing = timingOptions.timing(spec);
         Kernels k = device.kernels();
-        ModelConfig cfg = ModelConfig.builder("LlamaForCausalLM").hiddenSize(hidden).vocabSize(vocab).numLayers(layers)
-                .numHeads(heads).numKvHeads(kvHeads).intermediateSize(intermediate).rmsNormEps(1e-5).ropeTheta(10000)
-                .tieWordEmbeddings(true).maxPositionEmbeddings(Math.max(512, seqLen)).build();
+        ModelConfig cfg = shape.config(shape.layers);
         LlamaModel m = LlamaModel.random(cfg, 1, 0.02f, k);
         m.setTrainable(true);
         List<Var> params = new ArrayList<>(m.parameters().values());
         AdamW opt = new AdamW(params, v -> v.rank() >= 2, new AdamW.Settings(0.9, 0.95, 1e-8, 0.1), k.parallelism());
-        SplittableRandom r = new SplittableRandom(1);
-        int[][] tokens = new int[batch][seqLen];
-        for (int[] row : tokens) for (int i = 0; i < seqLen; i++) row[i] = r.nextInt(vocab);
-        common.log().printf(Locale.ROOT, "bench train: %,d parameters (%s), %d x %d tokens per step%n", m.parameterCount(), cfg, batch, seqLen);
+        int[][] tokens = shape.randomTokens();
+        common.log().printf(Locale.ROOT, "bench train: %,d parameters (%s), %d x %d tokens per step%n", m.parameterCount(), cfg, shape.batch, shape.seqLen);
 
         List<double[]> phases = new ArrayList<>();   // forward, backward, optimizer seconds of each step
         Tape.Profile[] prof = {null};
@@ -96,14 +74,14 @@ public final class BenchTrainCommand implements Callable<Integer> {
         double s = Timing.median(wall);
         List<double[]> timed = phases.subList(phases.size() - wall.length, phases.size());
         double fwd = median(timed, 0), bwd = median(timed, 1), optim = median(timed, 2);
-        long tokensPerStep = (long) batch * seqLen;
+        long tokensPerStep = (long) shape.batch * shape.seqLen;
         double tps = tokensPerStep / s, gflops = 6.0 * m.parameterCount() * tps / 1e9;
 
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("parameters", m.parameterCount());
         json.put("config", cfg.toString());
-        json.put("batch", batch);
-        json.put("seq_len", seqLen);
+        json.put("batch", shape.batch);
+        json.put("seq_len", shape.seqLen);
         json.put("kernels", k.name());
         json.put("tokens_per_s", round(tps));
         json.put("ms_per_step", round(s * 1e3));
@@ -114,7 +92,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
         json.put("cpu_s_per_step", round(times.cpuPerCall()));
         StringBuilder text = new StringBuilder(String.format(Locale.ROOT,
                 "train step %d x %d tokens, %,d parameters: %.1f ms (forward %.1f, backward %.1f, clip+AdamW %.1f), %.0f tokens/s, %.1f GFLOP/s (6N), %.2f CPU-s per step (%s, median of %d)",
-                batch, seqLen, m.parameterCount(), s * 1e3, fwd * 1e3, bwd * 1e3, optim * 1e3, tps, gflops, times.cpuPerCall(), k.name(), wall.length));
+                shape.batch, shape.seqLen, m.parameterCount(), s * 1e3, fwd * 1e3, bwd * 1e3, optim * 1e3, tps, gflops, times.cpuPerCall(), k.name(), wall.length));
         if (profile) {
             Tape.Profile p = new Tape.Profile();
             prof[0] = p;

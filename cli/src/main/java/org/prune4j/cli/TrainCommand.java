@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.prune4j.api.TokenizerFiles;
 import org.prune4j.distill.Schedule;
 import org.prune4j.distill.TrainLoop;
 import org.prune4j.io.AtomicFiles;
