@@ -20,8 +20,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * where people deploy. Written atomically. The flags become {@link ExportOptions}; {@link Export} runs them.
  */
 @Command(name = "export", mixinStandardHelpOptions = true,
-        description = {"Write a model folder as a GGUF file for llama.cpp (llama architecture; 'deci' when layers differ in shape),",
-                "or as a Hugging Face folder (config.json, safetensors, tokenizer) with its weights stored as f32, f16 or bf16."})
+        description = {"Write a model folder as a GGUF file for llama.cpp, or as a Hugging Face folder with its weights stored as f32, f16 or bf16.",
+                "GGUF uses the llama architecture ('deci' when layers differ in shape); the folder holds config.json, safetensors and the tokenizer."})
 public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model folder (config.json + safetensors + tokenizer).")
     Path model;

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
  * and the problem; the stack trace only with --debug), 2 usage error.
  */
 @Command(name = "prune4j", mixinStandardHelpOptions = true, version = "prune4j 0.1.0",
-        description = "Prune (weights or structures), distill, compress, evaluate, verify and export (GGUF) Llama-family language models in pure Java.",
+        description = "Prune (weights or structures), distill, compress, evaluate, verify and export (GGUF or safetensors) Llama-family language models in pure Java.",
         subcommands = {
                 CommandLine.HelpCommand.class,
                 BenchCommand.class,
