@@ -3,6 +3,7 @@
 #   bench/structured-speed.sh ROUNDS DENSE_DIR PRUNED_DIR...
 # Runs `bench forward` prefill (4 x 256 tokens) and decode (16 steps after a 128-token prefill), 2 threads, on each
 # model in turn, ROUNDS times, and prints the medians and the ratios to the first (dense) model of the same run.
+# PREFILL / DECODE replace the two runs' shape options (defaults below); EXTRA is added to both (e.g. "--runs 3").
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 rounds="${1:?usage: structured-speed.sh ROUNDS DENSE_DIR PRUNED_DIR...}"; shift
@@ -10,8 +11,8 @@ p4j="${PRUNE4J:-$here/prune4j}"  # PRUNE4J=... runs another launcher (e.g. a fro
 res="$(mktemp)"
 for r in $(seq "$rounds"); do
   for m in "$@"; do
-    p=$("$p4j" bench forward --model "$m" --batch 4 --seq-len 256 --threads 2 --json 2>/dev/null | tail -1)
-    d=$("$p4j" bench forward --model "$m" --batch 1 --seq-len 128 --decode --threads 2 --json 2>/dev/null | tail -1)
+    p=$("$p4j" bench forward --model "$m" ${PREFILL:---batch 4 --seq-len 256} --threads 2 ${EXTRA:-} --json 2>/dev/null | tail -1)
+    d=$("$p4j" bench forward --model "$m" ${DECODE:---batch 1 --seq-len 128} --decode --threads 2 ${EXTRA:-} --json 2>/dev/null | tail -1)
     echo -e "$m\t$p\t$d" >> "$res"
   done
 done
