@@ -16,8 +16,8 @@ import org.prune4j.tensor.DType;
 import org.prune4j.tensor.NMWeight;
 
 /**
- * The decode layout of an {@link NMWeight} for CPUs whose vector expand is not one instruction (AVX2, 8 lanes): rows in
- * panels of L, one row per lane. One vector then holds the s-th kept value of L rows, and one permute of the x window
+ * The decode layout of an {@link NMWeight}, the default decode kernel on AVX2 and AVX-512 alike: rows in panels of L,
+ * one row per lane. One vector then holds the s-th kept value of L rows, and one permute of the x window
  * those rows share brings every lane its own input, so a kept value costs a shift, a permute and an FMA per L rows,
  * with no per-row mask decoding and no horizontal sums. Built once per weight from the canonical {@link NMWeight}
  * (on first use, kept while the weight lives); the GEMM and every other reader keep using the {@link NMWeight}.

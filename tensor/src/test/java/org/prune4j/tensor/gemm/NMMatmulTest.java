@@ -124,9 +124,9 @@ class NMMatmulTest {
     }
 
     /**
-     * {@code --sparse-kernels auto}'s rule: on vectors narrower than 16 floats (AVX2) only what the panel kernel holds
-     * counts as faster than dense (the emulated expand measured 0.5x dense there); with 16 lanes (AVX-512's one-instruction
-     * expand) any F32/BF16 pattern under the byte limit; F16 values (decoded row by row) never.
+     * {@code --sparse-kernels auto}'s rule: what the panel kernel holds counts as faster than dense on every vector
+     * width; other patterns only with 16 lanes (AVX-512's one-instruction expand; the emulated expand measured 0.5x
+     * dense on AVX2), under the byte limit; F16 values (decoded row by row) never.
      */
     @Test
     void autoOnlyCountsAKernelThatBeatsDenseOnThisVectorWidth() {
@@ -138,8 +138,14 @@ class NMMatmulTest {
         assertTrue(NMGemv.beatsDense(w24, 0.8), "2:4 F32 reads " + NMGemv.decodeBytes(w24) + " bytes");
         assertEquals(Operand.L >= 16, NMGemv.beatsDense(w816, 0.8), "8:16 on " + Operand.L + " lanes");
         assertTrue(!NMGemv.beatsDense(f16, 0.8), "F16");
-        assertTrue(!NMGemv.beatsDense(w14, 0.8), "1:4 reads more than 0.8 of dense");
-        if (Operand.L == 8) assertEquals(16L * 128 * 4 + 16L * 128 / 2, NMGemv.decodeBytes(w24), "panel bytes: values and a nibble each");
+        // NM(1, 4) zeroes 1 of 4 (keeps 3): 3/4 + 1/32 of dense through the expand kernel; the panel cannot hold it
+        // (S = 6 slots per window on 8 lanes, 12 on 16), and 8 lanes have no fast expand
+        assertTrue(!NMGemv.usesPanel(w14), "3:4 has no panel layout");
+        assertEquals(16L * 192 * 4 + 16L * 256 / 8, NMGemv.decodeBytes(w14), "expand bytes: values and a bit per input");
+        assertEquals(Operand.L >= 16, NMGemv.beatsDense(w14, 0.8), "3:4 reads 0.78 of dense, on " + Operand.L + " lanes");
+        assertTrue(!NMGemv.beatsDense(w14, 0.7), "3:4 reads more than 0.7 of dense");
+        assertTrue(NMGemv.usesPanel(w24), "2:4 decodes through the panel on every vector width");
+        assertEquals(16L * 128 * 4 + 16L * 128 / 2, NMGemv.decodeBytes(w24), "panel bytes: values and a nibble each");
     }
 
     /** |x·W| plus |y0|: adding to y0 rounds at y0's scale too. */
