@@ -86,7 +86,7 @@ public final class SweepCommand implements Callable<Integer> {
             description = "Also prune each decoder layer alone and evaluate (per-layer sensitivity): every method, at every target or at those listed (e.g. 0.5,2:4).")
     String perLayer;
 
-    @Option(names = "--report", required = true, paramLabel = "DIR", description = "Folder for report.html, report.json, runs.csv and the finished cells.")
+    @Option(names = "--report", required = true, paramLabel = "DIR", description = "Folder for report.html, report.json, runs.csv (and per-layer-sensitivity.csv) and the finished cells.")
     Path dir;
 
     @Mixin DeviceOptions device;
