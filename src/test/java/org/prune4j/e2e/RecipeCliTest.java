@@ -50,7 +50,7 @@ class RecipeCliTest {
 
     /**
      * Relative output paths of a stage's own options land in its folder {@code DIR/NN-kind.files/}, absolute ones where
-     * they say; a later stage reads an earlier one's file through {@code $OUT/}; export names a GGUF file
+     * they say, {@code $OUT/} ones inside DIR; a later stage reads an earlier one's file through {@code $OUT/}; export names a GGUF file
      * {@code NN-export.gguf} and a safetensors folder {@code NN-export/}; a rerun after a kill that left those files
      * (but no record) redoes the stages without tripping over them.
      */
@@ -69,13 +69,13 @@ class RecipeCliTest {
                 "              hidden-loss: cosine, plan: $OUT/01-prune.files/plans/plan.json, report: " + absReport + "}",
                 "  - export: {format: safetensors, dtype: bf16}",
                 "  - export: {format: gguf}",
-                "  - prune: {method: magnitude, sparsity: 0.5, report: report}",
+                "  - prune: {method: magnitude, sparsity: 0.5, report: $OUT/reports/magnitude}",
                 ""));
         Cli first = Cli.run("run", recipe.toString(), "--out", out.toString(), "--json");
         assertEquals(0, first.code(), first.err());
         for (String f : List.of("01-prune/model.safetensors", "01-prune.files/plans/plan.json",
                 "02-distill/model.safetensors", "02-distill.files/adapters/adapter_config.json", "03-export/config.json", "03-export/model.safetensors",
-                "04-export.gguf", "05-prune/model.safetensors", "05-prune.files/report/report.html"))
+                "04-export.gguf", "05-prune/model.safetensors", "reports/magnitude/report.html"))
             assertTrue(Files.exists(out.resolve(f)), f);
         assertFalse(Files.exists(out.resolve("03-export.gguf")), "a safetensors export is not named .gguf");
         assertTrue(Files.isRegularFile(absReport.resolve("report.html")), "an absolute path stays as given");

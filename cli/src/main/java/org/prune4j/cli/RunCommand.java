@@ -45,7 +45,8 @@ public final class RunCommand implements Callable<Integer> {
 
     /**
      * A stage made concrete: its command line (without the runner's --force/--resume), where its output goes, and the
-     * paths of its own options placed inside {@code DIR/NN-kind.files/} ({@code owned}).
+     * output paths of its own options the runner placed inside {@code DIR} ({@code owned}: their folders are created,
+     * and finding one without the stage's record means a killed run).
      */
     record Planned(Recipe.Stage stage, String where, List<String> args, Path output, Path checkpoint, Path log, List<Path> owned) {}
 
@@ -167,12 +168,18 @@ public final class RunCommand implements Callable<Integer> {
 
     /**
      * Option {@code o} with its path placed: a relative output path of the stage's own ({@link Recipe#OUTPUT_OPTIONS})
-     * inside {@code DIR/NN-kind.files/} (added to {@code owned}), an input path starting with {@code $OUT/} inside
-     * {@code DIR}; anything else as written.
+     * inside {@code DIR/NN-kind.files/}, a path starting with {@code $OUT/} inside {@code DIR} (output paths placed
+     * either way are added to {@code owned}); anything else as written.
      */
     private Recipe.Option placed(String where, Recipe.Stage s, Recipe.Option o, List<Path> owned) throws IOException {
         if (o.value() == null) return o;
-        if (Recipe.OUTPUT_OPTIONS.get(s.kind()).contains(o.key()) && !Path.of(o.value()).isAbsolute()) {
+        boolean output = Recipe.OUTPUT_OPTIONS.get(s.kind()).contains(o.key());
+        if ((output || Recipe.PATH_OPTIONS.contains(o.key())) && o.value().startsWith(Recipe.OUT_PREFIX)) {
+            Path p = out.resolve(o.value().substring(Recipe.OUT_PREFIX.length())).toAbsolutePath().normalize();
+            if (output) owned.add(p);
+            return new Recipe.Option(o.key(), p.toString(), false);
+        }
+        if (output && !Path.of(o.value()).isAbsolute()) {
             Path files = out.resolve(s.filesDir()).toAbsolutePath().normalize(), p = files.resolve(o.value()).normalize();
             if (!p.startsWith(files) || p.equals(files))
                 throw new IOException(where + ": key '" + o.key() + "': '" + o.value() + "' leaves the stage's folder " + s.filesDir()
@@ -180,7 +187,6 @@ public final class RunCommand implements Callable<Integer> {
             owned.add(p);
             return new Recipe.Option(o.key(), p.toString(), false);
         }
-        if (Recipe.PATH_OPTIONS.contains(o.key()) && o.value().startsWith(Recipe.OUT_PREFIX)) return new Recipe.Option(o.key(), abs(out.resolve(o.value().substring(Recipe.OUT_PREFIX.length()))), false);
         return o;
     }
 
