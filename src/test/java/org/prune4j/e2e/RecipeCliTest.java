@@ -48,6 +48,62 @@ class RecipeCliTest {
         assertEquals(stages.get(2).get("result"), again.get(2).get("result"));
     }
 
+    /**
+     * Relative output paths of a stage's own options land in its folder {@code DIR/NN-kind.files/}, absolute ones where
+     * they say, {@code $OUT/} ones inside DIR; a later stage reads an earlier one's file through {@code $OUT/}; export names a GGUF file
+     * {@code NN-export.gguf} and a safetensors folder {@code NN-export/}; a rerun after a kill that left those files
+     * (but no record) redoes the stages without tripping over them.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void stageOutputsStayInsideOut() throws Exception {
+        Assumptions.assumeTrue(SharedData.root().isPresent(), SharedData.MISSING);
+        Path shared = SharedData.root().get(), out = tmp.resolve("run"), absReport = tmp.resolve("abs-report"), recipe = tmp.resolve("self-contained.yaml");
+        String text = shared.resolve("data/text/tinystories-valid-201.txt").toString();
+        Files.writeString(recipe, String.join("\n",
+                "model: " + shared.resolve("models/stories260K"),
+                "stages:",
+                "  - prune: {method: minitron, target: {num_hidden_layers: 4}, calib: " + text + ", doc-separator: '<|endoftext|>', calib-samples: 2, seq-len: 32,",
+                "            plan-out: plans/plan.json}",
+                "  - distill: {data: " + text + ", doc-separator: '<|endoftext|>', steps: 2, batch: 1, seq-len: 32, lora-rank: 2, lora-save: adapters,",
+                "              hidden-loss: cosine, plan: $OUT/01-prune.files/plans/plan.json, report: " + absReport + "}",
+                "  - export: {format: safetensors, dtype: bf16}",
+                "  - export: {format: gguf}",
+                "  - prune: {method: magnitude, sparsity: 0.5, report: $OUT/reports/magnitude}",
+                ""));
+        Cli first = Cli.run("run", recipe.toString(), "--out", out.toString(), "--json");
+        assertEquals(0, first.code(), first.err());
+        for (String f : List.of("01-prune/model.safetensors", "01-prune.files/plans/plan.json",
+                "02-distill/model.safetensors", "02-distill.files/adapters/adapter_config.json", "03-export/config.json", "03-export/model.safetensors",
+                "04-export.gguf", "05-prune/model.safetensors", "reports/magnitude/report.html"))
+            assertTrue(Files.exists(out.resolve(f)), f);
+        assertFalse(Files.exists(out.resolve("03-export.gguf")), "a safetensors export is not named .gguf");
+        assertTrue(Files.isRegularFile(absReport.resolve("report.html")), "an absolute path stays as given");
+        assertFalse(Files.exists(out.resolve("02-distill.files/" + absReport.getFileName())), "the absolute report is not placed inside --out");
+        assertFalse(Files.exists(out.resolve("03-export.files")), "no stage folder when nothing is placed in it");
+        Map<String, Object> distill = (Map<String, Object>) Json.parse(Files.readString(out.resolve("02-distill.json")));
+        List<String> args = (List<String>) distill.get("args");
+        String plan = out.resolve("01-prune.files/plans/plan.json").toAbsolutePath().normalize().toString();
+        assertEquals(plan, args.get(args.indexOf("--plan") + 1), "$OUT/ names the file inside --out");
+        for (String rel : List.of("plans", "report", "adapters")) assertFalse(Files.exists(Path.of(rel)), rel + " written in the working folder");
+
+        // killed after distill wrote its adapters and model, and after the export wrote its folder, before their records
+        Files.delete(out.resolve("02-distill.json"));
+        org.prune4j.io.AtomicFiles.deleteTree(out.resolve("02-distill"));
+        Files.delete(out.resolve("03-export.json"));
+        Cli second = Cli.run("run", recipe.toString(), "--out", out.toString(), "--json");
+        assertEquals(0, second.code(), second.err());
+        List<Map<String, Object>> stages = (List<Map<String, Object>>) ((Map<String, Object>) Json.parse(second.lastLine())).get("stages");
+        assertEquals(List.of(true, false, false, true, true), stages.stream().map(m -> m.get("kept")).toList());
+        assertTrue(Files.isRegularFile(out.resolve("03-export/model.safetensors")));
+
+        // a relative output path may not leave the stage's folder; an export format is checked before anything runs
+        Path r = tmp.resolve("r.yaml");
+        assertRefused(r, "model: m\nstages:\n  - prune: {method: minitron, target: {num_hidden_layers: 4}, plan-out: ../../plan.json}\n",
+                "stage 1 (prune): key 'plan-out': '../../plan.json' leaves the stage's folder 01-prune.files");
+        assertRefused(r, "model: m\nstages:\n  - export: {format: onnx}\n", "stage 1 (export): key 'format': 'onnx' is not gguf or safetensors");
+    }
+
     @Test
     void badRecipesNameTheFileAndStage() throws Exception {
         Path r = tmp.resolve("r.yaml");

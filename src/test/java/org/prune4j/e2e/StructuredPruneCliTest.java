@@ -77,6 +77,9 @@ class StructuredPruneCliTest {
         Cli g = prune(bad, "--target", "num_key_value_heads=3");
         assertEquals(1, g.code());
         assertTrue(g.err().contains("num_key_value_heads=3 does not divide"), g.err());
+        Cli report = prune(bad, "--target", "num_key_value_heads=1", "--report", tmp.resolve("report").toString());
+        assertEquals(2, report.code(), "--report is not silently ignored: " + report.err());
+        assertTrue(report.err().contains("a structured run has no report page"), report.err());
         assertFalse(Files.exists(bad));
     }
 }

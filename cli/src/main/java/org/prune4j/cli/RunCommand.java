@@ -28,7 +28,8 @@ import picocli.CommandLine.Parameters;
  * options, the model flowing from stage to stage. Each stage's output (a model folder, a GGUF file) appears
  * atomically, then its record {@code DIR/NN-kind.json} (options and --json result); a rerun skips every stage whose
  * record matches, so a killed run resumes at the stage it was in; a distill stage keeps its checkpoint in
- * {@code DIR/NN-distill.ckpt} and resumes from it mid-training.
+ * {@code DIR/NN-distill.ckpt} and resumes from it mid-training. Files a stage's own options write (plan-out,
+ * lora-save, teacher-cache, report), given as relative paths, go to {@code DIR/NN-kind.files/}.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Run a recipe file (YAML or JSON): stages prune (unstructured or structured), distill, eval, export.",
@@ -42,8 +43,12 @@ public final class RunCommand implements Callable<Integer> {
 
     @Mixin CommonOptions common;
 
-    /** A stage made concrete: its command line (without the runner's --force/--resume) and where its output goes. */
-    record Planned(Recipe.Stage stage, String where, List<String> args, Path output, Path checkpoint, Path log) {}
+    /**
+     * A stage made concrete: its command line (without the runner's --force/--resume), where its output goes, and the
+     * output paths of its own options the runner placed inside {@code DIR} ({@code owned}: their folders are created,
+     * and finding one without the stage's record means a killed run).
+     */
+    record Planned(Recipe.Stage stage, String where, List<String> args, Path output, Path checkpoint, Path log, List<Path> owned) {}
 
     @Override
     public Integer call() throws Exception {
@@ -67,8 +72,13 @@ public final class RunCommand implements Callable<Integer> {
                 kept = true;
             } else {
                 List<String> args = new ArrayList<>(p.args());
-                // an output without a record: a run killed between the two (a GGUF file is simply replaced)
-                if (p.output() != null && !s.kind().equals("export") && Files.exists(p.output())) args.add(args.size() - 1, "--force");
+                // an output without a record: a run killed between the two (a GGUF file is simply replaced; an
+                // exported folder, which export never replaces, is the runner's own and is removed first)
+                boolean leftover = p.output() != null && Files.exists(p.output());
+                for (Path o : p.owned()) leftover |= Files.exists(o);
+                if (leftover && !s.kind().equals("export")) args.add(args.size() - 1, "--force");
+                if (s.kind().equals("export") && p.output() != null && Files.isDirectory(p.output())) AtomicFiles.deleteTree(p.output());
+                for (Path o : p.owned()) Files.createDirectories(o.getParent());
                 if (p.checkpoint() != null) resumeFrom(p, args);
                 common.log().println("run: stage " + s.id() + ": prune4j " + String.join(" ", args));
                 result = runStage(p, args);
@@ -108,7 +118,8 @@ public final class RunCommand implements Callable<Integer> {
             CommandSpec spec = root.getSubcommands().get(s.kind()).getCommandSpec();
             List<String> args = new ArrayList<>();
             args.add(s.kind());
-            for (Recipe.Option o : s.options()) args.addAll(optionArgs(where, spec, o));
+            List<Path> owned = new ArrayList<>();
+            for (Recipe.Option o : s.options()) args.addAll(optionArgs(where, spec, placed(where, s, o, owned)));
             Path output = null, checkpoint = null, log = null;
             String m = abs(model);
             switch (s.kind()) {
@@ -120,7 +131,11 @@ public final class RunCommand implements Callable<Integer> {
                 }
                 case "eval" -> args.addAll(List.of("--model", m));
                 case "export" -> {
-                    output = out.resolve(s.id() + ".gguf");
+                    String format = s.get("format") == null ? "gguf" : s.get("format").toLowerCase(Locale.ROOT);
+                    if (!format.equals("gguf") && !format.equals("safetensors"))
+                        throw new IOException(where + ": key 'format': '" + s.get("format") + "' is not gguf or safetensors");
+                    // a GGUF file beside the stage records; a Hugging Face folder named like the other stages' models
+                    output = out.resolve(format.equals("gguf") ? s.id() + ".gguf" : s.id());
                     args.addAll(List.of("--model", m, "--out", abs(output)));
                 }
                 case "distill" -> {
@@ -146,9 +161,33 @@ public final class RunCommand implements Callable<Integer> {
                 String key = e.getArgSpec() instanceof OptionSpec os ? os.longestName().replaceFirst("^--(no-)?", "") : null;
                 throw new IOException(where + ": " + (key != null ? "key '" + key + "': " : "") + e.getMessage());
             }
-            plan.add(new Planned(s, where, List.copyOf(args), output, checkpoint, log));
+            plan.add(new Planned(s, where, List.copyOf(args), output, checkpoint, log, List.copyOf(owned)));
         }
         return plan;
+    }
+
+    /**
+     * Option {@code o} with its path placed: a relative output path of the stage's own ({@link Recipe#OUTPUT_OPTIONS})
+     * inside {@code DIR/NN-kind.files/}, a path starting with {@code $OUT/} inside {@code DIR} (output paths placed
+     * either way are added to {@code owned}); anything else as written.
+     */
+    private Recipe.Option placed(String where, Recipe.Stage s, Recipe.Option o, List<Path> owned) throws IOException {
+        if (o.value() == null) return o;
+        boolean output = Recipe.OUTPUT_OPTIONS.get(s.kind()).contains(o.key());
+        if ((output || Recipe.PATH_OPTIONS.contains(o.key())) && o.value().startsWith(Recipe.OUT_PREFIX)) {
+            Path p = out.resolve(o.value().substring(Recipe.OUT_PREFIX.length())).toAbsolutePath().normalize();
+            if (output) owned.add(p);
+            return new Recipe.Option(o.key(), p.toString(), false);
+        }
+        if (output && !Path.of(o.value()).isAbsolute()) {
+            Path files = out.resolve(s.filesDir()).toAbsolutePath().normalize(), p = files.resolve(o.value()).normalize();
+            if (!p.startsWith(files) || p.equals(files))
+                throw new IOException(where + ": key '" + o.key() + "': '" + o.value() + "' leaves the stage's folder " + s.filesDir()
+                        + " (a relative output path is placed inside it; give an absolute path to write elsewhere)");
+            owned.add(p);
+            return new Recipe.Option(o.key(), p.toString(), false);
+        }
+        return o;
     }
 
     /** One recipe option as command-line words; a key that is not an option of the command is an error naming it. */

@@ -24,6 +24,8 @@ final class StructuredPruneRun {
     static int run(PruneCommand c, StructuredOptions s) {
         if (c.target.sparsity != null || c.target.nm != null || c.ratios != null)
             throw c.usage("--sparsity/--nm/--ratios are unstructured; structured runs take --target KEY=VALUE (or --plan)");
+        if (c.reportDir != null)
+            throw c.usage("--report draws unstructured pruning (sparsity per linear layer); a structured run has no report page (its --json and --plan-out hold what was kept)");
         StructuredPruneOptions o = StructuredPruneOptions.builder(c.model).method(c.method).targets(s.targets).plan(s.plan).planOut(s.planOut)
                 .kvReduce(s.kvReduce).allocation(s.allocation).aggSeq(s.aggSeq).aggBatch(s.aggBatch).depthMetric(s.depthMetric).contiguous(s.contiguous)
                 .batch(s.batch).criterionOptions(s.criterionOptions).criterionOption(StructuredPruner.STREAM, s.streamLayers).taylor(s.taylor).groupAgg(s.groupAgg).iterative(s.iterative)

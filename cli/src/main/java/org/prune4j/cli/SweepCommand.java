@@ -38,6 +38,10 @@ import picocli.CommandLine.Spec;
  * model is mapped once. The calibration statistics themselves (‖X_j‖², XᵀX) are not shared between targets of one
  * method: the sequential protocol feeds layer l the outputs of layers already pruned at that cell's target, so they
  * differ from the second layer on; magnitude needs none.
+ *
+ * <p>{@code --per-layer}: per-layer sensitivity. For each method × target (all, or those listed) and each decoder
+ * layer l, a cell prunes only layer l's seven linear weights (from the dense weights, calibrated on the dense outputs
+ * of layers 0..l-1) and measures perplexity on the same windows; the dense perplexity is the baseline.
  */
 @Command(name = "sweep", mixinStandardHelpOptions = true,
         description = "Prune with every method at every target, evaluate each, write report.html; resumable.")
@@ -78,7 +82,11 @@ public final class SweepCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "Seed of random calibration windows (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--report", required = true, paramLabel = "DIR", description = "Folder for report.html, report.json, runs.csv and the finished cells.")
+    @Option(names = "--per-layer", arity = "0..1", fallbackValue = "all", paramLabel = "T,T",
+            description = "Also prune each decoder layer alone and evaluate (per-layer sensitivity): every method, at every target or at those listed (e.g. 0.5,2:4).")
+    String perLayer;
+
+    @Option(names = "--report", required = true, paramLabel = "DIR", description = "Folder for report.html, report.json, runs.csv (and per-layer-sensitivity.csv) and the finished cells.")
     Path dir;
 
     @Mixin DeviceOptions device;
@@ -87,7 +95,7 @@ public final class SweepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<Comparison.Trial> trials = trials();
+        List<Comparison.Trial> trials = trials(), perLayerTrials = perLayerTrials(trials);
         CalibrationData.Sampling how;
         try {
             how = CalibrationData.Sampling.parse(sampling);
@@ -109,6 +117,8 @@ public final class SweepCommand implements Callable<Integer> {
 
         long t0 = System.nanoTime();
         List<Comparison.Row> rows = new ArrayList<>();
+        List<Comparison.LayerRow> layerRows = new ArrayList<>();
+        List<Cell> todo = cells(trials, perLayerTrials, cfg.numLayers());
         String calibLine, evalLine;
         int kept;
         try (SafeTensors st = SafeTensors.open(model)) {
@@ -118,35 +128,54 @@ public final class SweepCommand implements Callable<Integer> {
             calibLine = String.format(Locale.ROOT, "%d windows x %d tokens of %s (%s)", c.length, seqLen, calib.getFileName(), how.name().toLowerCase(Locale.ROOT));
             evalLine = String.format(Locale.ROOT, "the first %d windows x %d tokens of %s", e.length, seqLen, eval.getFileName());
             TensorSource src = TensorSource.of(st);
-            int total = trials.size() + 1, done = 0, computed = 0;
+            int total = todo.size(), done = 0;
             kept = 0;
-            double computedSeconds = 0;
-            for (int i = 0; i < total; i++) {
-                Comparison.Trial t = i == 0 ? null : trials.get(i - 1);
-                String name = i == 0 ? "dense" : t.method() + "-" + t.target().label().replace(":", "of").replace("%", "pct");
-                Path cell = cells.resolve(name + ".json");
-                Comparison.Row row;
-                boolean resumed = Files.exists(cell);
+            int[] computed = new int[2];          // [whole-model cells, per-layer cells] computed in this invocation
+            double[] computedSeconds = new double[2];
+            for (Cell cell : todo) {
+                Path file = cells.resolve(cell.name() + ".json");
+                boolean resumed = Files.exists(file);
                 long c0 = System.nanoTime();
+                String name;
+                double ppl;
+                Map<String, Object> json;
                 if (resumed) {
-                    @SuppressWarnings("unchecked") Map<String, Object> m = (Map<String, Object>) Json.parse(Files.readString(cell));
-                    row = SweepReport.rowOf(m);
+                    if (!(Json.parse(Files.readString(file)) instanceof Map<?, ?> m))
+                        throw new IOException(file + ": not a sweep cell (a JSON object); delete it to have it recomputed");
+                    @SuppressWarnings("unchecked") Map<String, Object> obj = (Map<String, Object>) m;
+                    json = obj;
                     kept++;
                 } else {
-                    row = t == null ? Comparison.dense(cfg, src, e, k, 8) : Comparison.trial(cfg, src, c, e, t, k, threads, 8);
-                    AtomicFiles.writeString(cell, Json.write(SweepReport.rowJson(row)) + "\n");
-                    computed++;
-                    computedSeconds += (System.nanoTime() - c0) / 1e9;
+                    json = cell.layer() >= 0 ? SweepReport.rowJson(Comparison.layerTrial(cfg, src, c, e, cell.trial(), cell.layer(), k, threads, 8))
+                            : SweepReport.rowJson(cell.trial() == null ? Comparison.dense(cfg, src, e, k, 8) : Comparison.trial(cfg, src, c, e, cell.trial(), k, threads, 8));
+                    AtomicFiles.writeString(file, Json.write(json) + "\n");
+                    int kind = cell.layer() >= 0 ? 1 : 0;
+                    computed[kind]++;
+                    computedSeconds[kind] += (System.nanoTime() - c0) / 1e9;
                 }
-                rows.add(row);
+                try {
+                    if (cell.layer() >= 0) {
+                        Comparison.LayerRow r = SweepReport.layerRowOf(json);
+                        layerRows.add(r);
+                        name = SweepReport.runName(r);
+                        ppl = r.ppl();
+                    } else {
+                        Comparison.Row r = SweepReport.rowOf(json);
+                        rows.add(r);
+                        name = SweepReport.runName(r);
+                        ppl = r.ppl();
+                    }
+                } catch (RuntimeException ex) {
+                    throw new IOException(file + ": not a sweep cell (" + ex + "); delete it to have it recomputed");
+                }
                 done++;
                 int left = total - done;
-                String eta = computed == 0 ? "?" : String.format(Locale.ROOT, "%.0f s", computedSeconds / computed * left);
-                common.log().printf(Locale.ROOT, "sweep [%s] %d/%d %s: ppl %.3f%s; ETA %s%n", bar(done, total), done, total, SweepReport.runName(row), row.ppl(),
-                        resumed ? " (kept from an earlier run)" : String.format(Locale.ROOT, " in %.1f s", (System.nanoTime() - c0) / 1e9), left == 0 ? "done" : eta);
+                common.log().printf(Locale.ROOT, "sweep [%s] %d/%d %s: ppl %.3f%s; ETA %s%n", bar(done, total), done, total, name, ppl,
+                        resumed ? " (kept from an earlier run)" : String.format(Locale.ROOT, " in %.1f s", (System.nanoTime() - c0) / 1e9),
+                        left == 0 ? "done" : eta(todo.subList(done, total).stream().filter(x -> !Files.exists(cells.resolve(x.name() + ".json"))).toList(), computed, computedSeconds));
             }
         }
-        SweepReport rep = new SweepReport(model.toString(), calibLine, evalLine, rows, (System.nanoTime() - t0) / 1e9, kept);
+        SweepReport rep = new SweepReport(model.toString(), calibLine, evalLine, rows, layerRows, (System.nanoTime() - t0) / 1e9, kept);
         rep.page().write(dir, rep.json());
         common.log().println("sweep: report in " + dir.resolve("report.html"));
         common.emit(rep.text(), rep.json());
@@ -168,6 +197,61 @@ public final class SweepCommand implements Callable<Integer> {
             for (Sparsity s : targets) t.add(new Comparison.Trial(m, s));
         }
         return t;
+    }
+
+    /** One cell of the sweep: the dense model (trial null), a whole-model trial (layer -1), or a trial on one layer. */
+    record Cell(Comparison.Trial trial, int layer) {
+        /** Its file name in DIR/cells without ".json": dense, wanda-50pct, wanda-2of4-layer3. */
+        String name() {
+            if (trial == null) return "dense";
+            String n = trial.method() + "-" + trial.target().label().replace(":", "of").replace("%", "pct");
+            return layer < 0 ? n : n + "-layer" + layer;
+        }
+    }
+
+    /** Dense, every trial, then every per-layer trial on every layer (in layer order). */
+    static List<Cell> cells(List<Comparison.Trial> trials, List<Comparison.Trial> perLayer, int numLayers) {
+        List<Cell> cells = new ArrayList<>();
+        cells.add(new Cell(null, -1));
+        for (Comparison.Trial t : trials) cells.add(new Cell(t, -1));
+        for (Comparison.Trial t : perLayer) for (int l = 0; l < numLayers; l++) cells.add(new Cell(t, l));
+        return cells;
+    }
+
+    /** The trials --per-layer runs: none without it; every trial with no value (or "all"); else those of the listed targets. */
+    private List<Comparison.Trial> perLayerTrials(List<Comparison.Trial> trials) {
+        if (perLayer == null) return List.of();
+        if (perLayer.equals("all")) return trials;
+        List<String> labels = new ArrayList<>();
+        for (Comparison.Trial t : trials) if (!labels.contains(t.target().label())) labels.add(t.target().label());
+        List<String> chosen = new ArrayList<>();
+        for (String v : perLayer.split(",")) {
+            String label;
+            try {
+                label = (v.contains(":") ? Sparsity.parseNM(v.strip()) : new Sparsity.Unstructured(Double.parseDouble(v.strip()))).label();
+            } catch (PruningException | IllegalArgumentException ex) {
+                throw new UsageException(spec.commandLine(), "--per-layer: '" + v + "' is not a target (a sparsity such as 0.5, or N:M such as 2:4): " + ex.getMessage());
+            }
+            if (!labels.contains(label))
+                throw new UsageException(spec.commandLine(), "--per-layer: " + label + " is not one of the sweep's targets (" + String.join(", ", labels) + "); add it to --sparsities or --nm");
+            chosen.add(label);
+        }
+        List<Comparison.Trial> t = new ArrayList<>();
+        for (Comparison.Trial x : trials) if (chosen.contains(x.target().label())) t.add(x);
+        return t;
+    }
+
+    /**
+     * The time the cells {@code left} (those not on disk yet) should take: each kind (whole model, one layer) at the mean of that kind computed
+     * so far, a per-layer cell at the whole-model mean until one is measured; "?" before any.
+     */
+    static String eta(List<Cell> left, int[] computed, double[] seconds) {
+        if (computed[0] + computed[1] == 0) return "?";
+        double whole = computed[0] > 0 ? seconds[0] / computed[0] : seconds[1] / computed[1];
+        double layer = computed[1] > 0 ? seconds[1] / computed[1] : whole;
+        double s = 0;
+        for (Cell c : left) s += c.layer() >= 0 ? layer : whole;
+        return String.format(Locale.ROOT, "%.0f s", s);
     }
 
     private int[][] windows(Path file, Tokenizer tok, int vocab, int n, CalibrationData.Sampling how) throws IOException {

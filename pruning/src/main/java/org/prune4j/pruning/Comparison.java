@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import org.prune4j.io.config.ModelConfig;
 import org.prune4j.tensor.Kernels;
 import org.prune4j.transformer.LlamaModel;
@@ -24,6 +25,12 @@ public final class Comparison {
 
     /** One row of the table; the dense baseline has method "dense" and sparsity 0. */
     public record Row(String method, String target, double sparsity, double ppl, double nll, double seconds) {}
+
+    /**
+     * One cell of a per-layer sensitivity sweep: only decoder layer {@code layer} pruned to the target; {@code sparsity}
+     * is that layer's measured fraction of zeros over its linear weights.
+     */
+    public record LayerRow(String method, String target, int layer, double sparsity, double ppl, double nll, double seconds) {}
 
     /** Every method at 50% unstructured and at 2:4: the six rows. */
     public static List<Trial> standardTrials() {
@@ -65,6 +72,19 @@ public final class Comparison {
                 new SequentialPruner.Options(Methods.create(t.method(), false, k, threads), SparsityPlan.uniform(t.target()), k, 0, null), sink);
         Perplexity.Result p = Perplexity.evaluate(LlamaModel.fromTensors(cfg, sink.tensors(), k), eval, evalBatch, null);
         return new Row(t.method(), t.target().label(), r.sparsity(), p.ppl(), p.nll(), r.seconds());
+    }
+
+    /**
+     * Trial {@code t} on decoder layer {@code layer} alone: a copy of {@code src} with only that layer's linear weights
+     * pruned (its calibration inputs are the dense outputs of the layers before it), evaluated on {@code eval} windows.
+     */
+    public static LayerRow layerTrial(ModelConfig cfg, TensorSource src, int[][] calib, int[][] eval, Trial t, int layer, Kernels k, int threads,
+                                      int evalBatch) throws IOException {
+        TensorSink.InMemory sink = new TensorSink.InMemory();
+        SequentialPruner.Result r = SequentialPruner.run(cfg, src, calib,
+                new SequentialPruner.Options(Methods.create(t.method(), false, k, threads), SparsityPlan.onlyLayers(t.target(), Set.of(layer)), k, 0, null), sink);
+        Perplexity.Result p = Perplexity.evaluate(LlamaModel.fromTensors(cfg, sink.tensors(), k), eval, evalBatch, null);
+        return new LayerRow(t.method(), t.target().label(), layer, r.sparsity(), p.ppl(), p.nll(), r.seconds());
     }
 
     /** The rows as an aligned text table, with each perplexity's ratio to the dense one. */

@@ -27,6 +27,8 @@ import org.prune4j.transformer.Observer;
  * o and down see the dense layer's activations, as in the reference code); the seven weights are pruned; the pruned
  * layer runs again to produce layer l+1's inputs; its tensors are written out. Only one layer's weights (as F32) and
  * one set of hidden states are in memory at a time; embeddings, norms and the output head are copied unchanged.
+ * A layer the plan leaves dense ({@link SparsityPlan#prunes}) is copied unchanged; while a pruned layer follows it,
+ * its dense forward pass still produces the next layer's inputs.
  */
 public final class SequentialPruner {
     private SequentialPruner() {}
@@ -77,11 +79,19 @@ public final class SequentialPruner {
         validate(cfg, src, calibration, o);
         Layout layout = declare(cfg, src, sink);
         for (String n : layout.head()) sink.write(n, src.get(n));
-        List<Tensor> hidden = calibrated ? embed(cfg, src, calibration, o) : new ArrayList<>();
+        int lastPruned = -1;
+        for (int l = 0; l < cfg.numLayers(); l++) if (o.plan().prunes(l)) lastPruned = l;
+        List<Tensor> hidden = calibrated && lastPruned >= 0 ? embed(cfg, src, calibration, o) : new ArrayList<>();
         List<LinearReport> reports = new ArrayList<>();
         for (int l = 0; l < cfg.numLayers(); l++) {
             long lt0 = System.nanoTime();
-            List<LinearReport> rs = pruneLayer(cfg, l, src, layout.layers().get(l), hidden, o, sink);
+            if (!o.plan().prunes(l)) {
+                if (l > lastPruned) hidden.clear(); // no pruned layer needs these inputs any more
+                keepLayer(cfg, l, src, layout.layers().get(l), hidden, o, sink);
+                if (o.log() != null) o.log().println(keptLine(l, cfg.numLayers(), (System.nanoTime() - lt0) / 1e9));
+                continue;
+            }
+            List<LinearReport> rs = pruneLayer(cfg, l, src, layout.layers().get(l), hidden, l < lastPruned, o, sink);
             reports.addAll(rs);
             if (o.log() != null) o.log().println(layerLine(l, cfg.numLayers(), rs, (System.nanoTime() - lt0) / 1e9));
         }
@@ -107,7 +117,7 @@ public final class SequentialPruner {
             }
         o.plan().validate(cfg.numLayers(), prunable);
         for (int l = 0; l < cfg.numLayers(); l++)
-            for (WeightId id : weights(l))
+            for (WeightId id : o.plan().prunes(l) ? weights(l) : List.<WeightId>of())
                 if (o.plan().target(l, id.tensorName()) instanceof Sparsity.Groups g) g.requireFits(src.get(id.tensorName()).size(1), id.tensorName());
         if (o.pruner().needs() == Statistic.NONE) return;
         if (calibration == null || calibration.length == 0) throw new PruningException(o.pruner().name() + " needs calibration data (--calib)");
@@ -158,11 +168,11 @@ public final class SequentialPruner {
     /**
      * Layer {@code l}: one dense forward pass over {@code hidden} records every input's statistics; the seven weights
      * are pruned group by group (rounded to the stored dtype, so the next layer sees what is saved); the pruned layer
-     * replaces {@code hidden} with the next layer's inputs; the layer's tensors are written. Returns the seven reports
-     * in checkpoint order.
+     * replaces {@code hidden} with the next layer's inputs when {@code feedForward} (a pruned layer comes later); the
+     * layer's tensors are written. Returns the seven reports in checkpoint order.
      */
-    static List<LinearReport> pruneLayer(ModelConfig cfg, int l, TensorSource src, List<String> names, List<Tensor> hidden, Options o, TensorSink sink)
-            throws IOException {
+    static List<LinearReport> pruneLayer(ModelConfig cfg, int l, TensorSource src, List<String> names, List<Tensor> hidden, boolean feedForward,
+                                         Options o, TensorSink sink) throws IOException {
         LlamaModel one = oneLayer(cfg, l, src, names, o.kernels());
         DecoderLayer layer = one.layer(0);
         EnumMap<LayerGroup, InputStats> stats = calibrate(one, l, hidden, o);
@@ -188,7 +198,7 @@ public final class SequentialPruner {
             }
         }
 
-        if (!hidden.isEmpty() && l + 1 < cfg.numLayers())
+        if (!hidden.isEmpty() && feedForward)
             for (int i = 0; i < hidden.size(); i++) hidden.set(i, one.forwardLayer(0, hidden.get(i), 0, null));
 
         for (String n : names) {
@@ -196,6 +206,18 @@ public final class SequentialPruner {
             sink.write(n, t != null ? t : src.get(n));
         }
         return new ArrayList<>(reports.values());
+    }
+
+    /**
+     * Layer {@code l}, which the plan leaves dense: its tensors are written unchanged and, when {@code hidden} is not
+     * empty (a pruned layer comes later), its forward pass replaces {@code hidden} with the next layer's inputs.
+     */
+    static void keepLayer(ModelConfig cfg, int l, TensorSource src, List<String> names, List<Tensor> hidden, Options o, TensorSink sink) throws IOException {
+        if (!hidden.isEmpty()) {
+            LlamaModel one = oneLayer(cfg, l, src, names, o.kernels());
+            for (int i = 0; i < hidden.size(); i++) hidden.set(i, one.forwardLayer(0, hidden.get(i), 0, null));
+        }
+        for (String n : names) sink.write(n, src.get(n));
     }
 
     /**
@@ -244,6 +266,11 @@ public final class SequentialPruner {
             case F16 -> { for (int i = 0; i < w.length; i++) w[i] = Float.float16ToFloat(Float.floatToFloat16(w[i])); }
             default -> throw new PruningException("weights stored as " + dtype + " cannot be pruned (F32, BF16, F16 only)");
         }
+    }
+
+    /** "layer  3/12  kept dense | 0.01 s". */
+    static String keptLine(int l, int n, double seconds) {
+        return String.format("layer %" + String.valueOf(n).length() + "d/%d  kept dense | %.2f s", l, n, seconds);
     }
 
     /** "layer  3/12  50.0%  q 50.0 k 50.0 v 50.0 o 50.0 gate 50.0 up 50.0 down 50.0  1.23 s". */

@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.prune4j.io.json.Json;
 import org.prune4j.io.json.JsonException;
 import org.prune4j.io.json.JsonFields;
@@ -24,7 +26,8 @@ import org.prune4j.io.json.JsonFields;
  *    "layers": {"0": 0.3, "11": 0.7},            by decoder layer index
  *    "linears": {"model.layers.3.mlp.down_proj": 0.6}}   by weight name (".weight" optional); wins over "layers"
  * </pre>
- * Every ratio must lie in [0, 1). N:M targets are uniform only.
+ * Every ratio must lie in [0, 1). N:M targets are uniform only. {@link #onlyLayers} prunes some decoder layers and
+ * leaves the others dense (per-layer sensitivity: perplexity when only layer l is pruned).
  */
 public final class SparsityPlan {
     private final Sparsity fallback;              // null: every layer must be listed
@@ -32,13 +35,20 @@ public final class SparsityPlan {
     private final Map<String, Sparsity> linears;  // weight name without ".weight"
     private final String source;
     private final int listedLayers;               // the list form's length, else -1
+    private final Set<Integer> only;              // the decoder layers pruned, null: all of them
 
-    private SparsityPlan(Sparsity fallback, Map<Integer, Sparsity> layers, Map<String, Sparsity> linears, String source, int listedLayers) {
+    private SparsityPlan(Sparsity fallback, Map<Integer, Sparsity> layers, Map<String, Sparsity> linears, String source, int listedLayers,
+                         Set<Integer> only) {
         this.fallback = fallback;
         this.layers = layers;
         this.linears = linears;
         this.source = source;
         this.listedLayers = listedLayers;
+        this.only = only;
+    }
+
+    private SparsityPlan(Sparsity fallback, Map<Integer, Sparsity> layers, Map<String, Sparsity> linears, String source, int listedLayers) {
+        this(fallback, layers, linears, source, listedLayers, null);
     }
 
     /** The same target for every linear layer. */
@@ -46,9 +56,23 @@ public final class SparsityPlan {
         return new SparsityPlan(s, Map.of(), Map.of(), null, -1);
     }
 
+    /**
+     * Target {@code s} for every linear weight of the decoder layers {@code pruned}; every other layer's tensors are
+     * copied unchanged. The sensitivity sweep's plan: how much perplexity pruning only layer l costs.
+     */
+    public static SparsityPlan onlyLayers(Sparsity s, Set<Integer> pruned) {
+        if (pruned.isEmpty()) throw new PruningException("onlyLayers: no layer to prune");
+        return new SparsityPlan(s, Map.of(), Map.of(), null, -1, Set.copyOf(pruned));
+    }
+
+    /** True when decoder layer {@code layer}'s linear weights are pruned (else they are copied unchanged). */
+    public boolean prunes(int layer) {
+        return only == null || only.contains(layer);
+    }
+
     /** True when every linear layer gets the same target. */
     public boolean isUniform() {
-        return layers.isEmpty() && linears.isEmpty();
+        return layers.isEmpty() && linears.isEmpty() && only == null;
     }
 
     /** The uniform target, or null for a per-layer plan. */
@@ -70,7 +94,10 @@ public final class SparsityPlan {
     }
 
     /** Checks the file's layer indices and weight names against the model (names as {@code model.layers.L.x.y}). */
-    public void validate(int numLayers, java.util.Set<String> prunableNames) {
+    public void validate(int numLayers, Set<String> prunableNames) {
+        if (only != null)
+            for (int l : only)
+                if (l < 0 || l >= numLayers) throw new PruningException("layer " + l + " does not exist (the model has " + numLayers + " layers: 0.." + (numLayers - 1) + ")");
         if (listedLayers >= 0 && listedLayers != numLayers)
             throw new PruningException(source + ": lists " + listedLayers + " ratios but the model has " + numLayers + " layers");
         for (int l : layers.keySet())
@@ -133,8 +160,9 @@ public final class SparsityPlan {
         return new Sparsity.Unstructured(r);
     }
 
-    /** A line for reports: "uniform 50%" or "per-layer from FILE". */
+    /** A line for reports: "uniform 50%", "per-layer from FILE" or "50% on layer 3 only". */
     public String describe() {
+        if (only != null) return fallback.label() + " on layer" + (only.size() > 1 ? "s " : " ") + new TreeSet<>(only).toString().replaceAll("[\\[\\]]", "") + " only";
         return isUniform() ? "uniform " + fallback.label() : "per-layer ratios from " + source;
     }
 }

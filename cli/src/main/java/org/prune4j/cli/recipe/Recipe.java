@@ -26,13 +26,26 @@ import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
  * A scalar is one {@code --key value}; {@code true} is the flag {@code --key} ({@code false} its {@code --no-key} form
  * where the command has one, else nothing); a list repeats the option; a mapping repeats it as {@code KEY=VALUE}
  * ({@code target: {num_attention_heads: 4}} is {@code --target num_attention_heads=4}). Input paths are resolved
- * against the recipe's folder. Errors name the file, the stage and the key.
+ * against the recipe's folder, except those starting with {@code $OUT/}, which name a file inside {@code --out} (one
+ * an earlier stage wrote). Relative output paths of a stage's own options ({@link #OUTPUT_OPTIONS}) are placed inside
+ * that stage's folder under {@code --out}, so a recipe is self-contained. Errors name the file, the stage and the key.
  */
 public record Recipe(Path file, Path model, List<Stage> stages) {
     /** The stage kinds a recipe can hold. */
     public static final Set<String> KINDS = Set.of("prune", "distill", "eval", "export");
     /** Options whose values are input paths (resolved against the recipe's folder). */
-    static final Set<String> PATH_OPTIONS = Set.of("calib", "text", "eval", "ratios", "tokenizer", "data", "teacher", "plan");
+    public static final Set<String> PATH_OPTIONS = Set.of("calib", "text", "eval", "ratios", "tokenizer", "data", "teacher", "plan");
+    /**
+     * Options whose values are paths the stage writes besides its model: a relative one resolves inside the stage's
+     * own folder {@code --out/NN-kind.files/} ({@link Stage#filesDir}), an absolute one stays as given.
+     */
+    public static final Map<String, Set<String>> OUTPUT_OPTIONS = Map.of(
+            "prune", Set.of("plan-out", "report"),
+            "distill", Set.of("lora-save", "teacher-cache", "report"),
+            "eval", Set.of(),
+            "export", Set.of());
+    /** An input path with this prefix names a file inside --out, e.g. {@code $OUT/02-prune.files/plan.json}. */
+    public static final String OUT_PREFIX = "$OUT/";
     /** Options the runner sets itself: a stage's input and output, its log and its checkpoints, all inside --out. */
     public static final Map<String, Set<String>> RUNNER_OPTIONS = Map.of(
             "prune", Set.of("model", "out", "json", "force"),
@@ -51,6 +64,9 @@ public record Recipe(Path file, Path model, List<Stage> stages) {
 
         /** The stage's folder or file stem in the output folder, e.g. {@code 01-prune}. */
         public String id() { return String.format("%02d-%s", index + 1, kind); }
+
+        /** The folder inside --out for the stage's files besides its model (relative output paths), e.g. {@code 02-prune.files}. */
+        public String filesDir() { return id() + ".files"; }
 
         /** The stage's number as people count (1-based). */
         public int number() { return index + 1; }
@@ -116,6 +132,6 @@ public record Recipe(Path file, Path model, List<Stage> stages) {
     }
 
     private static String path(Path dir, String key, String v) {
-        return PATH_OPTIONS.contains(key) ? dir.resolve(v).normalize().toString() : v;
+        return PATH_OPTIONS.contains(key) && !v.startsWith(OUT_PREFIX) ? dir.resolve(v).normalize().toString() : v;
     }
 }
