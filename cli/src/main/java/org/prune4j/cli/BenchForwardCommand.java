@@ -8,12 +8,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import org.prune4j.autograd.Var;
 import org.prune4j.bench.Timing;
 import org.prune4j.io.config.ModelConfig;
 import org.prune4j.pruning.LinearPruner;
 import org.prune4j.pruning.LinearWeight;
 import org.prune4j.pruning.Methods;
 import org.prune4j.pruning.Sparsity;
+import org.prune4j.tensor.DType;
 import org.prune4j.tensor.Kernels;
 import org.prune4j.tensor.NM;
 import org.prune4j.tensor.Tensor;
@@ -39,6 +41,9 @@ import picocli.CommandLine.Spec;
  * load of a shared machine hits both sides alike. Warm-up and medians follow {@link Timing}. With {@code --nm} the
  * weights are magnitude-pruned to the pattern first, and {@code --sparse-kernels} decides whether they run compressed;
  * the GEMV bound stays the dense pass over the same (pruned) weights, so compressed decoding can exceed it.
+ * The JSON's {@code memory} says what the model holds as it runs (see {@link PeakMemory}): the bytes its linear layers
+ * reference, the live heap once set up, and the heap and RSS peaks of one untimed pass alone (with
+ * {@code --sparse-kernels on} measured before the dense copies for the comparison are made).
  */
 @Command(name = "forward", mixinStandardHelpOptions = true,
         description = "Prefill tokens/s of a model (or, with --decode, decode tokens/s beside the GEMV bandwidth bound).")
@@ -105,7 +110,7 @@ public final class BenchForwardCommand implements Callable<Integer> {
             pruneByMagnitude(m, new Sparsity.Groups(pattern, true));
         }
         var sk = sparse.apply(m, common.log(), cl);
-        device.keepResident(m.namedTensors());   // inference only: a device backend keeps the matrices on the device
+        device.keepResident(m.heldTensors());   // inference only: a device backend keeps the matrices on the device
         int[][] tokens = new int[batch][seqLen];
         SplittableRandom r = new SplittableRandom(1);
         for (int[] row : tokens) for (int i = 0; i < seqLen; i++) row[i] = r.nextInt(m.config().vocabSize());
@@ -121,6 +126,27 @@ public final class BenchForwardCommand implements Callable<Integer> {
         json.put("kernels", k.name());
         json.put("nm", nm);
         json.put("sparse_linears", sk.compressed());
+        // memory of the model as it runs: what its linear layers hold, the live heap once set up, then the peaks of
+        // one untimed pass alone (setup built the dense model first, so the process peaks below include it)
+        Map<String, Object> memory = new LinkedHashMap<>();
+        memory.put("linear_weights_held_bytes", heldLinearBytes(m));
+        memory.put("heap_live_after_setup_bytes", PeakMemory.liveHeapBytes());
+        memory.put("rss_after_setup_bytes", PeakMemory.rssBytes());
+        boolean rssReset = PeakMemory.resetPeaks();
+        if (decode) {
+            KvCache c = m.newCache(batch, seqLen + decodeSteps);
+            m.forward(tokens, c, Observer.NONE, true);
+            for (int i = 0; i < decodeSteps; i++) m.forward(new int[batch][1], c, Observer.NONE, true);
+        } else {
+            m.forward(tokens, m.newCache(batch, seqLen));
+        }
+        memory.put("pass_peak_heap_bytes", PeakMemory.peakHeapBytes());
+        memory.put("pass_peak_rss_bytes", rssReset ? PeakMemory.peakRssBytes() : -1);
+        json.put("memory", memory);
+        common.log().printf(java.util.Locale.ROOT, "memory: linear weights hold %s; live heap after setup %s, RSS %s; one %s pass alone peaks at %s heap, %s RSS%n",
+                PeakMemory.format((Long) memory.get("linear_weights_held_bytes")), PeakMemory.format((Long) memory.get("heap_live_after_setup_bytes")),
+                PeakMemory.format((Long) memory.get("rss_after_setup_bytes")), decode ? "decode" : "prefill",
+                PeakMemory.format((Long) memory.get("pass_peak_heap_bytes")), PeakMemory.format((Long) memory.get("pass_peak_rss_bytes")));
         String text;
         if (!decode) {
             double[] runs = timing.measure(() -> m.forward(tokens, m.newCache(batch, seqLen)));
@@ -139,7 +165,25 @@ public final class BenchForwardCommand implements Callable<Integer> {
                 for (int i = 0; i < decodeSteps; i++) m.forward(one, cache, Observer.NONE, true);
                 return (System.nanoTime() - t0) / 1e9 / decodeSteps;
             };
-            List<Tensor> weights = decodeWeights(m);
+            // the weights a decode step streams, dense: every linear and the output head. With compressed layers, the
+            // same decode with them swapped back to dense runs in the same rounds; a compressed-only layer (on) is
+            // decompressed for that here, after the memory above was measured, to its values' dtype.
+            List<Tensor> weights = new ArrayList<>();
+            List<Runnable> toDense = new ArrayList<>(), toSparse = new ArrayList<>();
+            for (int i = 0; i < m.numLayers(); i++)
+                for (Linear lin : Linear.values()) {
+                    DecoderLayer layer = m.layer(i);
+                    if (layer.linear(lin) instanceof NMLinear nmLayer) {
+                        Var w = nmLayer.holdsDense() ? nmLayer.weight() : Var.constant(denseCopy(nmLayer));
+                        LinearLayer dense = new LinearLayer.Dense(w, nmLayer.bias());
+                        toDense.add(() -> layer.setLinear(lin, dense));
+                        toSparse.add(() -> layer.setLinear(lin, nmLayer));
+                        weights.add(w.value());
+                    } else {
+                        weights.add(layer.weight(lin));
+                    }
+                }
+            weights.add(m.lmHead());
             long bytes = 0;
             for (Tensor w : weights) bytes += w.numel() * w.dtype().size;
             Tensor[] xs = new Tensor[weights.size()];
@@ -149,17 +193,6 @@ public final class BenchForwardCommand implements Callable<Integer> {
                 for (int i = 0; i < xs.length; i++) k.linear(xs[i], weights.get(i), null);
                 return (System.nanoTime() - t0) / 1e9;
             };
-            // with compressed layers, the same decode with them swapped back to dense runs in the same rounds
-            List<Runnable> toDense = new ArrayList<>(), toSparse = new ArrayList<>();
-            for (int i = 0; i < m.numLayers(); i++)
-                for (Linear lin : Linear.values()) {
-                    DecoderLayer layer = m.layer(i);
-                    if (layer.linear(lin) instanceof NMLinear nmLayer) {
-                        LinearLayer dense = new LinearLayer.Dense(nmLayer.weight(), nmLayer.bias());
-                        toDense.add(() -> layer.setLinear(lin, dense));
-                        toSparse.add(() -> layer.setLinear(lin, nmLayer));
-                    }
-                }
             Timed denseDecode = () -> {
                 if (toDense.isEmpty()) return Double.NaN;
                 toDense.forEach(Runnable::run);
@@ -192,8 +225,28 @@ public final class BenchForwardCommand implements Callable<Integer> {
             text = String.format("decode batch %d after %d tokens: %.2f ms/step, %.1f tokens/s, %.1f GB/s of weights; GEMV bound %.1f tokens/s (%.1f GB/s): %.0f%% of it (%s, median of %d)",
                     batch, seqLen, s * 1e3, tps, bytes / s / 1e9, boundTps, bytes / bound / 1e9, 100 * ratio, k.name(), measured);
         }
+        memory.put("peak_heap_bytes", PeakMemory.peakHeapBytes());
+        memory.put("peak_rss_bytes", PeakMemory.peakRssBytes());
         common.emit(text, json);
         return 0;
+    }
+
+    /** Bytes the linear layers reference: dense weights (heap or mapped) at their dtype, plus compressed copies. */
+    private static long heldLinearBytes(LlamaModel m) {
+        long b = 0;
+        for (int i = 0; i < m.numLayers(); i++)
+            for (Linear lin : Linear.values()) {
+                LinearLayer l = m.layer(i).linear(lin);
+                if (l instanceof NMLinear nm) b += nm.compressedBytes();
+                if (!(l instanceof NMLinear nm) || nm.holdsDense()) b += l.weight().value().numel() * l.weight().value().dtype().size;
+            }
+        return b;
+    }
+
+    /** A compressed-only layer's weight, dense, in the dtype of its kept values (a BF16 model compares with BF16). */
+    private static Tensor denseCopy(NMLinear l) {
+        Tensor d = l.decompress();
+        return l.storage() == DType.F32 ? d : d.to(l.storage(), java.lang.foreign.Arena.ofAuto());
     }
 
     /** Magnitude pruning of every linear weight to {@code target}, in memory (what a pruned checkpoint would hold). */
@@ -208,17 +261,6 @@ public final class BenchForwardCommand implements Callable<Integer> {
                 layer.setWeight(l, Tensor.of(v, w.size(0), w.size(1)));
             }
         }
-    }
-
-    /** The weights one decode step streams: every linear of every layer and the output head. */
-    private static List<Tensor> decodeWeights(LlamaModel m) {
-        List<Tensor> w = new ArrayList<>();
-        for (int i = 0; i < m.numLayers(); i++) {
-            DecoderLayer l = m.layer(i);
-            for (Linear lin : Linear.values()) w.add(l.weight(lin));
-        }
-        w.add(m.lmHead());
-        return w;
     }
 
     /** A measurement returning the seconds it took (a decode run excludes its prefill). */

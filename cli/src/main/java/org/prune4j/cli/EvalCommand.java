@@ -56,7 +56,7 @@ public final class EvalCommand implements Callable<Integer> {
         }
         Model m = Model.load(model, device.kernels());
         var sk = sparse.apply(m.model(), common.log(), spec.commandLine());
-        device.keepResident(m.model().namedTensors());
+        device.keepResident(m.model().heldTensors());
         if (tokenizer != null) m = new Model(m.dir(), m.model(), Tokenizers.load(tokenizer));
         ProgressLine[] progress = {null};
         Evaluate.Result r = Evaluate.run(m, o, new ProgressListener() {

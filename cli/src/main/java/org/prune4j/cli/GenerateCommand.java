@@ -63,7 +63,7 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         LlamaModel m = LlamaModel.load(model, device.kernels());
         sparse.apply(m, common.log(), spec.commandLine());
-        device.keepResident(m.namedTensors());
+        device.keepResident(m.heldTensors());
         Tokenizer tok = Tokenizers.load(tokenizer != null ? tokenizer : model);
         ProgressLine progress = new ProgressLine(common.log(), "generate", steps, "tokens", steps < 64);
         Generate.Result r;

@@ -41,6 +41,28 @@ public final class PeakMemory {
         return sum;
     }
 
+    /** Heap in use after a full collection (System.gc): the live objects, e.g. a model's weights once set up. */
+    public static long liveHeapBytes() {
+        System.gc();
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+
+    /**
+     * Restarts both peaks from now, so a later {@link #peakHeapBytes}/{@link #peakRssBytes} covers one phase (e.g.
+     * inference after the setup that built a dense model first). The RSS mark is reset through Linux's
+     * /proc/self/clear_refs ("5"); returns false where that is not possible (the RSS peak then still covers setup).
+     */
+    public static boolean resetPeaks() {
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans())
+            if (p.getType() == MemoryType.HEAP) p.resetPeakUsage();
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
     /** "412 MB" / "1.3 GB" / "unknown". */
     public static String format(long bytes) {
         if (bytes < 0) return "unknown";

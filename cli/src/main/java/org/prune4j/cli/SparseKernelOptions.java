@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 /** {@code --sparse-kernels auto|on|off} for the commands that run a model (mix in with {@code @Mixin SparseKernelOptions sparse;}). */
 public final class SparseKernelOptions {
     @Option(names = "--sparse-kernels", defaultValue = "auto",
-            description = "Run N:M-sparse linear weights compressed: auto (decode only, where this CPU's compressed kernel beats dense: on the CPU backend, <= 0.8 of the dense bytes, and on AVX2 only 2:4 and 4:8), on (every weight that is N:M, decode and prefill), off. Default: ${DEFAULT-VALUE}.")
+            description = "Run N:M-sparse linear weights compressed: auto (decode only, where this CPU's compressed kernel beats dense: on the CPU backend, <= 0.8 of the dense bytes, and on AVX2 only 2:4 and 4:8), on (every weight that is N:M, decode and prefill, keeping only the compressed copy: inference only), off. Default: ${DEFAULT-VALUE}.")
     String mode;
 
     /** Installs the compressed layers on {@code m}; says what it did on {@code log}. {@code on} with nothing to compress is an error. */
@@ -24,8 +24,9 @@ public final class SparseKernelOptions {
         if (mm == SparseKernels.Mode.ON && r.compressed() == 0)
             throw new UsageException(cl, "--sparse-kernels on: no linear weight of the model is N:M sparse (for M = 4, 8 and 16, some group of M inputs has no zero)");
         if (r.compressed() > 0)
-            log.printf(Locale.ROOT, "sparse kernels: %d of %d linear layers compressed (%s), %.1f%% of their dense bytes%n",
-                    r.compressed(), r.linears(), r.patterns(), 100.0 * r.nmBytes() / r.denseBytes());
+            log.printf(Locale.ROOT, "sparse kernels: %d of %d linear layers compressed (%s), %.1f%% of their dense bytes%s%n",
+                    r.compressed(), r.linears(), r.patterns(), 100.0 * r.nmBytes() / r.denseBytes(),
+                    r.denseDropped() ? "; their dense weights are dropped" : ", beside their dense weights (prefill)");
         return r;
     }
 }

@@ -49,6 +49,20 @@ public interface Kernels extends AutoCloseable {
         return linear(x, w.decompress(), bias);
     }
 
+    /**
+     * The same with W held as {@link org.prune4j.tensor.gemm.NMPanel}, the decode layout that a layer keeps instead of
+     * the NMWeight where {@link #prefersNMPanel} says so (one compressed copy per weight). This default decompresses.
+     */
+    default Tensor linearNM(Tensor x, org.prune4j.tensor.gemm.NMPanel w, Tensor bias) {
+        return linear(x, w.decompress(), bias);
+    }
+
+    /**
+     * True when this backend's N:M decode kernel reads {@code w} as an {@link org.prune4j.tensor.gemm.NMPanel}: then a
+     * compressed layer keeps the panel only (and the prefill GEMM decodes from it); false keeps the NMWeight.
+     */
+    default boolean prefersNMPanel(NMWeight w) { return false; }
+
     /** True when {@link #linearNM} reads the compressed weight (worth using); false when it decompresses per call. */
     default boolean hasSparseKernels() { return false; }
 

@@ -33,6 +33,8 @@ public final class VectorKernels implements Kernels {
     @Override public boolean hasSparseKernels() { return true; }
     @Override public boolean sparseDecodeWins(NMWeight w, double maxBytes) { return org.prune4j.tensor.gemm.NMGemv.beatsDense(w, maxBytes); }
     @Override public Tensor linearNM(Tensor x, NMWeight w, Tensor bias) { return org.prune4j.tensor.gemm.NMMatmul.linear(x, w, bias, threads); }
+    @Override public Tensor linearNM(Tensor x, org.prune4j.tensor.gemm.NMPanel w, Tensor bias) { return org.prune4j.tensor.gemm.NMMatmul.linear(x, w, bias, threads); }
+    @Override public boolean prefersNMPanel(NMWeight w) { return org.prune4j.tensor.gemm.NMGemv.usesPanel(w); }
     @Override public Tensor attention(Tensor q, Tensor k, Tensor v, float scale, boolean causal) { return VecAttention.attention(threads, q, k, v, scale, causal); }
     @Override public Tensor[] attentionBackward(Tensor q, Tensor k, Tensor v, Tensor dOut, float scale, boolean causal) {
         return VecAttentionGrad.backward(threads, q, k, v, dOut, scale, causal);

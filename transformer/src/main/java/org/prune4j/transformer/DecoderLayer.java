@@ -80,7 +80,7 @@ public final class DecoderLayer {
 
     /** Swaps how linear layer {@code l} computes (adapters, compressed weights); its weight and bias keep their shapes. */
     public void setLinear(Linear l, LinearLayer layer) {
-        checkShape(l.weightName(index), expectedWeightShape(l), layer.weight().shape());
+        checkShape(l.weightName(index), expectedWeightShape(l), layer.weightShape());
         if (layer.bias() != null) checkShape(l.biasName(index), new int[] {expectedWeightShape(l)[0]}, layer.bias().shape());
         linears.put(l, layer);
     }
@@ -88,10 +88,14 @@ public final class DecoderLayer {
     /** The weight [out, in] of a linear layer. */
     public Tensor weight(Linear l) { return weightVar(l).value(); }
 
-    /** Replaces a weight (a pruned one); the shape must stay the same. */
+    /**
+     * Replaces a weight (a pruned one); the shape must stay the same. A layer running compressed without its dense
+     * weight ({@link NMLinear#compressedOnly}) becomes a dense one holding {@code w}.
+     */
     public void setWeight(Linear l, Tensor w) {
         checkShape(l.weightName(index), expectedWeightShape(l), w.shape());
-        weightVar(l).setValue(w);
+        if (linears.get(l) instanceof NMLinear nm && !nm.holdsDense()) linears.put(l, new LinearLayer.Dense(Var.param(w, l.weightName(index)), nm.bias()));
+        else weightVar(l).setValue(w);
     }
 
     /** The bias [out] of a linear layer, or null when it has none. */
@@ -195,6 +199,27 @@ public final class DecoderLayer {
 
     private Var linear(Tape tape, Var x, Linear l) {
         return linears.get(l).forward(tape, x);
+    }
+
+    /** Number of parameters, from the shapes (a compressed-only weight is not decompressed to count it). */
+    long parameterCount() {
+        long n = inputNorm.value().numel() + postNorm.value().numel();
+        for (LinearLayer ll : linears.values()) {
+            int[] s = ll.weightShape();
+            n += (long) s[0] * s[1] + (ll.bias() == null ? 0 : ll.bias().value().numel());
+        }
+        return n;
+    }
+
+    /** The parameter tensors this layer references now: a compressed-only weight is absent (it has no dense tensor). */
+    void collectHeld(Map<String, Tensor> out) {
+        out.put("model.layers." + index + ".input_layernorm.weight", inputNorm.value());
+        for (Linear l : Linear.values()) {
+            if (l == Linear.GATE) out.put("model.layers." + index + ".post_attention_layernorm.weight", postNorm.value());
+            LinearLayer ll = linears.get(l);
+            if (!(ll instanceof NMLinear nm) || nm.holdsDense()) out.put(l.weightName(index), ll.weight().value());
+            if (ll.bias() != null) out.put(l.biasName(index), ll.bias().value());
+        }
     }
 
     /** Parameters in Hugging Face names, in checkpoint order. */

@@ -251,10 +251,23 @@ public final class LlamaModel {
         return m;
     }
 
+    /**
+     * The parameter tensors the model references now, in Hugging Face names: {@link #namedTensors()} without the
+     * weights that run compressed-only (which that would decompress). What a device backend may keep resident.
+     */
+    public Map<String, Tensor> heldTensors() {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        m.put("model.embed_tokens.weight", embed.value());
+        for (DecoderLayer l : layers) l.collectHeld(m);
+        m.put("model.norm.weight", norm.value());
+        if (lmHead != embed) m.put("lm_head.weight", lmHead.value());
+        return m;
+    }
+
     /** Number of parameters (a tied head counted once). */
     public long parameterCount() {
-        long n = 0;
-        for (Var v : parameters().values()) n += v.value().numel();
+        long n = embed.value().numel() + norm.value().numel() + (lmHead != embed ? lmHead.value().numel() : 0);
+        for (DecoderLayer l : layers) n += l.parameterCount();
         return n;
     }
 

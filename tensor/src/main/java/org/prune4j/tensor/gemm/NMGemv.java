@@ -35,13 +35,18 @@ public final class NMGemv {
         if (64 % L != 0) throw new IllegalStateException("N:M kernels need the vector length " + L + " to divide 64");
     }
 
-    /** The decode kernel forced by {@code -Dprune4j.nm.decode}, or "auto". */
-    private static final String FORCED = System.getProperty("prune4j.nm.decode", "auto");
+    /** The decode kernel forced by {@code -Dprune4j.nm.decode}, or "auto" (read per call, so a test can switch it). */
+    private static String forced() {
+        return System.getProperty("prune4j.nm.decode", "auto");
+    }
 
-    /** True when {@code w} decodes through {@link NMPanel} on this CPU (see the class comment). */
-    static boolean usesPanel(NMWeight w) {
+    /**
+     * True when {@code w} decodes through {@link NMPanel} on this CPU (see the class comment): then a layer keeps the
+     * panel as its one compressed copy, and the NMWeight otherwise.
+     */
+    public static boolean usesPanel(NMWeight w) {
         if (!NMPanel.supports(w)) return false;
-        return switch (FORCED) {
+        return switch (forced()) {
             case "panel" -> true;
             case "expand" -> false;
             default -> true;
@@ -75,14 +80,11 @@ public final class NMGemv {
     static void rowsDot(int threads, float[] x, int xOff, NMWeight w, float[] y, int yOff, boolean panel) {
         int n = w.rows();
         if (n == 0 || w.cols() == 0) return;
-        int t = (int) Math.max(1, Math.min(threads, w.bytes() / Gemv.MIN_BYTES_PER_THREAD));
         if (panel) {
-            NMPanel p = NMPanel.of(w);
-            float[] xp = p.paddedX(x, xOff);
-            int perItem = Gemv.itemSize(p.panels, t, 2);
-            Work.forEach(t, Gemv.ceil(p.panels, perItem), item -> p.dot(xp, item * perItem, Math.min(p.panels, (item + 1) * perItem), y, yOff));
+            rowsDot(threads, x, xOff, NMPanel.cached(w), y, yOff);
             return;
         }
+        int t = (int) Math.max(1, Math.min(threads, w.bytes() / Gemv.MIN_BYTES_PER_THREAD));
         int rowsPerItem = Gemv.itemSize(n, t, 4);
         Work.forEach(t, Gemv.ceil(n, rowsPerItem), item -> {
             int r0 = item * rowsPerItem, r1 = Math.min(n, r0 + rowsPerItem);
@@ -92,6 +94,15 @@ public final class NMGemv {
                 default -> dotDecoded(x, xOff, w, r0, r1, y, yOff);
             }
         });
+    }
+
+    /** The same for a weight held as its panel: panels split over {@code threads}, two per pass. */
+    static void rowsDot(int threads, float[] x, int xOff, NMPanel p, float[] y, int yOff) {
+        if (p.rows == 0 || p.cols == 0) return;
+        int t = (int) Math.max(1, Math.min(threads, p.bytes() / Gemv.MIN_BYTES_PER_THREAD));
+        float[] xp = p.paddedX(x, xOff);
+        int perItem = Gemv.itemSize(p.panels, t, 2);
+        Work.forEach(t, Gemv.ceil(p.panels, perItem), item -> p.dot(xp, item * perItem, Math.min(p.panels, (item + 1) * perItem), y, yOff));
     }
 
     /** F32 values, four rows per pass sharing each x vector. */

@@ -5,22 +5,27 @@ import static org.prune4j.tensor.gemm.Operand.H;
 import static org.prune4j.tensor.gemm.Operand.I;
 import static org.prune4j.tensor.gemm.Operand.L;
 
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Map;
+import java.util.Objects;
 import java.util.WeakHashMap;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import org.prune4j.tensor.DType;
+import org.prune4j.tensor.NM;
 import org.prune4j.tensor.NMWeight;
+import org.prune4j.tensor.Tensor;
 
 /**
  * The decode layout of an {@link NMWeight}, the default decode kernel on AVX2 and AVX-512 alike: rows in panels of L,
  * one row per lane. One vector then holds the s-th kept value of L rows, and one permute of the x window
  * those rows share brings every lane its own input, so a kept value costs a shift, a permute and an FMA per L rows,
- * with no per-row mask decoding and no horizontal sums. Built once per weight from the canonical {@link NMWeight}
- * (on first use, kept while the weight lives); the GEMM and every other reader keep using the {@link NMWeight}.
+ * with no per-row mask decoding and no horizontal sums. Built from the {@link NMWeight} (the type for saving and IO);
+ * where the decode kernel reads the panel, a compressed layer keeps only the panel at run time (the prefill GEMM packs
+ * its B panels from it too, {@link #decodeRow}), so a weight costs one compressed copy.
  *
  * <p>Layout, for panel p of rows [p·L, p·L + L) (rows past the last are zeros). The full groups [0, G·M) are cut into
  * windows of L inputs (M divides L); window w holds S = (L / M)·kept slots per row: the row's kept values of the groups
@@ -33,8 +38,11 @@ import org.prune4j.tensor.NMWeight;
  * </pre>
  * Bytes of 2:4 and 4:8 F32: 0.5 + 1/16 of dense (BF16: 0.5 + 1/8), the nibbles costing twice the canonical bitmask.
  */
-final class NMPanel {
+public final class NMPanel {
+    final NM nm;
     final int rows, cols, panels, slots, perWindowShift, full, tailLen;
+    /** Slots holding kept values of the full groups (G·kept); slots [used, slots) are padding. */
+    final int used;
     final DType storage;
     final float[] f32;
     final short[] half;
@@ -43,6 +51,8 @@ final class NMPanel {
 
     private NMPanel(NMWeight w) {
         int m = w.nm().m(), kept = w.nm().kept(), rv = w.rowValues(), rw = w.rowWords();
+        if (!supports(w)) throw new IllegalArgumentException("an N:M panel of " + L + " lanes cannot hold " + w.nm().label() + " " + w.storage());
+        nm = w.nm();
         rows = w.rows();
         cols = w.cols();
         storage = w.storage();
@@ -50,7 +60,8 @@ final class NMPanel {
         full = groups * m;
         tailLen = cols - full;
         perWindowShift = Integer.numberOfTrailingZeros(L / m * kept);
-        slots = (groups * kept + 7) & ~7;
+        used = groups * kept;
+        slots = (used + 7) & ~7;
         panels = (rows + L - 1) / L;
         long cells = (long) panels * slots * L;
         if (cells > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("N:M panel of " + cells + " values exceeds one Java array");
@@ -79,7 +90,7 @@ final class NMPanel {
      * whole slot pairs of whole windows: 2:4, 4:8, 1:2 and 3:4 on 8 lanes; 2:4, 4:8 and 8:16 on 16), positions fit a
      * nibble (L <= 16), and the values are F32 or BF16.
      */
-    static boolean supports(NMWeight w) {
+    public static boolean supports(NMWeight w) {
         int m = w.nm().m();
         if (L > 16 || L < 2 || L % m != 0 || w.storage() == DType.F16) return false;
         int s = L / m * w.nm().kept();
@@ -89,9 +100,63 @@ final class NMPanel {
     /** Panels built so far, per weight (keyed by the identity of its mask array; dropped with the weight). */
     private static final Map<long[], NMPanel> BUILT = Collections.synchronizedMap(new WeakHashMap<>());
 
-    /** {@code w}'s panel, built on the first call. */
-    static NMPanel of(NMWeight w) {
+    /** {@code w}'s panel, built on the first call and kept while {@code w} lives (for kernels handed the NMWeight). */
+    static NMPanel cached(NMWeight w) {
         return BUILT.computeIfAbsent(w.bits(), b -> new NMPanel(w));
+    }
+
+    /** A new panel of {@code w}, which must be {@link #supports supported}: what a layer keeps instead of {@code w}. */
+    public static NMPanel of(NMWeight w) {
+        return new NMPanel(w);
+    }
+
+    /** The pattern every full group obeys. */
+    public NM nm() { return nm; }
+
+    /** Output features. */
+    public int rows() { return rows; }
+
+    /** Input features. */
+    public int cols() { return cols; }
+
+    /** F32 or BF16: the dtype of the kept values. */
+    public DType storage() { return storage; }
+
+    /** Bytes held (and read by a decode): values, nibble positions and dense tails. */
+    public long bytes() {
+        long cells = f32 != null ? f32.length : half.length;
+        return cells * storage.size + 4L * pos.length + 4L * tail.length;
+    }
+
+    /**
+     * Inputs [c0, c0 + len) of row r into dst[off..], zeros where nothing is stored: what packing a B panel of the
+     * prefill GEMM reads. Walks the slots of the windows the range overlaps (slot t of the row sits at input
+     * (t / S)·L + its nibble), then the dense tail; padding slots are never read.
+     */
+    public void decodeRow(int r, int c0, int len, float[] dst, int off) {
+        Objects.checkIndex(r, rows);
+        Objects.checkFromIndexSize(c0, len, cols);
+        Arrays.fill(dst, off, off + len, 0f);
+        int c1 = c0 + len, hi = Math.min(c1, full), sh = perWindowShift;
+        if (c0 < hi) {
+            int p = r / L, lane = r % L;
+            int vb = p * slots * L + lane, qb = p * (slots / 8) * L + lane;
+            int t1 = Math.min(used, ((hi - 1) / L + 1) << sh);
+            for (int t = (c0 / L) << sh; t < t1; t++) {
+                int c = (t >>> sh) * L + (pos[qb + (t >>> 3) * L] >>> 4 * (t & 7) & 15);
+                if (c < c0 || c >= hi) continue;
+                int cell = vb + t * L;
+                dst[off + c - c0] = f32 != null ? f32[cell] : DType.bf16ToFloat(half[cell]);
+            }
+        }
+        for (int c = Math.max(c0, full); c < c1; c++) dst[off + c - c0] = tail[r * tailLen + c - full];
+    }
+
+    /** The dense weight [rows, cols] as a fresh F32 heap tensor (what the default {@code Kernels.linearNM} multiplies). */
+    public Tensor decompress() {
+        float[] out = new float[Math.multiplyExact(rows, cols)];
+        for (int r = 0; r < rows; r++) decodeRow(r, 0, cols, out, r * cols);
+        return Tensor.of(out, rows, cols);
     }
 
     /** The padded copy of x the kernels read: every window any slot names, zeros past the last input. */

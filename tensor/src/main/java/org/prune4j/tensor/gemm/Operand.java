@@ -39,8 +39,9 @@ final class Operand {
     final float[] heap;
     final MemorySegment seg;
     final Storage storage;
-    /** The compressed weight W when kind is {@link #NM}: this operand is B = Wᵀ [in, out]. */
+    /** The compressed weight W when kind is {@link #NM} (one of the two forms, the other null): B = Wᵀ [in, out]. */
     final NMWeight nm;
+    final NMPanel panel;
 
     Operand(Storage storage, long offset, long rs, long cs, int rows, int cols) {
         this.storage = storage;
@@ -50,6 +51,7 @@ final class Operand {
         this.rows = rows;
         this.cols = cols;
         this.nm = null;
+        this.panel = null;
         if (storage instanceof ArrayStorage(float[] data)) {
             kind = HEAP;
             heap = data;
@@ -72,16 +74,26 @@ final class Operand {
      * expands) while packing, so the GEMM reads the compressed bytes once per block and no dense copy exists.
      */
     Operand(NMWeight w) {
+        this(w, null, w.rows(), w.cols());
+    }
+
+    /** The same for a W held as its decode layout: columns of B decoded from the panel ({@link NMPanel#decodeRow}). */
+    Operand(NMPanel p) {
+        this(null, p, p.rows, p.cols);
+    }
+
+    private Operand(NMWeight w, NMPanel p, int outputs, int inputs) {
         this.storage = null;
         this.offset = 0;
         this.rs = 1;
-        this.cs = w.cols();
-        this.rows = w.cols();
-        this.cols = w.rows();
+        this.cs = inputs;
+        this.rows = inputs;
+        this.cols = outputs;
         this.kind = NM;
         this.heap = null;
         this.seg = null;
         this.nm = w;
+        this.panel = p;
     }
 
     /** The same elements seen as the transpose (rows and columns swapped, no copy). */
@@ -99,7 +111,7 @@ final class Operand {
     float get(int r, int c) {
         if (kind == NM) {
             float[] one = new float[1];
-            nm.decodeRow(c, r, 1, one, 0);
+            readCol(c, r, 1, one, 0);
             return one[0];
         }
         long i = index(r, c);
@@ -124,7 +136,8 @@ final class Operand {
     /** Reads {@code len} elements of column c from row r0 into dst[off..]. */
     void readCol(int c, int r0, int len, float[] dst, int off) {
         if (kind == NM) {
-            NMGemv.decode(nm, c, r0, len, dst, off);
+            if (panel != null) panel.decodeRow(c, r0, len, dst, off);
+            else NMGemv.decode(nm, c, r0, len, dst, off);
             return;
         }
         read(index(r0, c), rs, len, dst, off);
