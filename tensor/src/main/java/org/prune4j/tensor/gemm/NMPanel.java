@@ -152,6 +152,31 @@ public final class NMPanel {
         for (int c = Math.max(c0, full); c < c1; c++) dst[off + c - c0] = tail[r * tailLen + c - full];
     }
 
+    /**
+     * Rows [p·L, p·L + L) × inputs [c0, c0 + len) into dst input-major, W[p·L + lane, c] at dst[off + (c - c0)·ld + lane]
+     * (zeros where nothing is stored): a whole panel of the prefill GEMM's packed B at once. Unlike {@link #decodeRow},
+     * each slot's L values and positions are read contiguously. Lanes past the last row are not written.
+     */
+    void decodePanel(int p, int c0, int len, float[] dst, int off, int ld) {
+        Objects.checkFromIndexSize(c0, len, cols);
+        int lanes = Math.min(L, rows - p * L);
+        for (int i = 0; i < len; i++) Arrays.fill(dst, off + i * ld, off + i * ld + lanes, 0f);
+        int hi = Math.min(c0 + len, full) - c0, sh = perWindowShift;
+        if (hi > 0) {
+            int t1 = Math.min(used, ((c0 + hi - 1) / L + 1) << sh);
+            for (int t = (c0 / L) << sh; t < t1; t++) {
+                int base = (t >>> sh) * L - c0, cell = (p * slots + t) * L, q = (p * (slots / 8) + (t >>> 3)) * L, shift = 4 * (t & 7);
+                for (int lane = 0; lane < lanes; lane++) {
+                    int c = base + (pos[q + lane] >>> shift & 15);
+                    if (c < 0 || c >= hi) continue;
+                    dst[off + c * ld + lane] = f32 != null ? f32[cell + lane] : DType.bf16ToFloat(half[cell + lane]);
+                }
+            }
+        }
+        for (int c = Math.max(c0, full); c < c0 + len; c++)
+            for (int lane = 0; lane < lanes; lane++) dst[off + (c - c0) * ld + lane] = tail[(p * L + lane) * tailLen + c - full];
+    }
+
     /** The dense weight [rows, cols] as a fresh F32 heap tensor (what the default {@code Kernels.linearNM} multiplies). */
     public Tensor decompress() {
         float[] out = new float[Math.multiplyExact(rows, cols)];

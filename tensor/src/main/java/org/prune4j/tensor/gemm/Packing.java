@@ -151,6 +151,9 @@ final class Packing {
                     int src = (int) b.index(p0 + k0, j + c);
                     for (int p = 0, q = c; p < kn; p++, q += nr) panel[q] = h[src + p];
                 }
+            } else if (b.kind == Operand.NM && b.panel != null && j % Operand.L == 0 && (cols == nr || j + cols == b.cols)) {
+                // W held as its NMPanel: column block [j, j + cols) is whole panels of L rows, decoded panel by panel
+                for (int c = 0; c < cols; c += Operand.L) b.panel.decodePanel((j + c) / Operand.L, p0 + k0, kn, panel, c, nr);
             } else {
                 for (int c = 0; c < cols; c++) {
                     b.readCol(j + c, p0 + k0, kn, row, 0);

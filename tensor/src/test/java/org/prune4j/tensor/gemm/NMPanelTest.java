@@ -19,8 +19,8 @@ import org.prune4j.tensor.Tensor;
 import org.prune4j.tensor.VectorKernels;
 
 /**
- * {@link NMPanel} as the one compressed copy a layer keeps: its row-range decode (what packing the prefill GEMM's B
- * panels reads) gives back the dense weight exactly, and the GEMM and GEMV that read the panel match the oracle
+ * {@link NMPanel} as the one compressed copy a layer keeps: its row-range and panel decodes (what packing the prefill
+ * GEMM's B panels reads) give back the dense weight exactly, and the GEMM and GEMV that read the panel match the oracle
  * (decompress the NMWeight, scalar linear) within the dot-product bound, over the patterns the panel holds, row
  * counts that are not a multiple of the panel, widths with a short last window or a dense tail, F32 and BF16.
  */
@@ -53,6 +53,19 @@ class NMPanelTest {
                             assertEquals(dense.get(row, c0 + i), got[off + i], 0f, nm + " row " + row + " input " + (c0 + i) + " decoded from " + c0);
                         assertTrue(Float.isNaN(got[off + len]) && (off == 0 || Float.isNaN(got[off - 1])), "nothing outside the range is written");
                     }
+                    // a whole panel at once, input-major with a leading dimension past the L lanes (the packed B layout)
+                    int L = Operand.L, ld = L + r.nextInt(3) * L, p0 = r.nextInt((rows + L - 1) / L);
+                    int c0 = r.nextInt(cols + 1), len = r.nextInt(cols - c0 + 1);
+                    float[] got = new float[off + len * ld + L];
+                    java.util.Arrays.fill(got, Float.NaN);
+                    panel.decodePanel(p0, c0, len, got, off, ld);
+                    for (int i = 0; i < len; i++)
+                        for (int lane = 0; lane < ld; lane++) {
+                            float g = got[off + i * ld + lane];
+                            int row2 = p0 * L + lane;
+                            if (lane < L && row2 < rows) assertEquals(dense.get(row2, c0 + i), g, 0f, nm + " panel " + p0 + " lane " + lane + " input " + (c0 + i));
+                            else assertTrue(Float.isNaN(g), "lane " + lane + " (row " + row2 + " of " + rows + ") is not written");
+                        }
                 });
         assertTrue(tried[0] > 100, "the panel held " + tried[0] + " examples");
     }
