@@ -60,7 +60,7 @@ class ReportBrowserTest {
         Path rep = tmp.resolve("sweep");
         String[] args = {"sweep", "--model", shared.resolve("models/stories260K").toString(), "--methods", "magnitude,wanda", "--sparsities", "0.3,0.6",
                 "--nm", "2:4", "--calib", shared.resolve("data/text/wikitext2-valid.txt").toString(), "--eval", shared.resolve("data/text/wikitext2-test.txt").toString(),
-                "--calib-samples", "4", "--eval-windows", "8", "--report", rep.toString(), "--json"};
+                "--calib-samples", "4", "--eval-windows", "8", "--per-layer", "0.6", "--report", rep.toString(), "--json"};
         Cli first = Cli.run(args);
         assertEquals(0, first.code(), first.err());
         // a rerun after losing one cell (as if killed while computing it) recomputes only that cell, with the same result
@@ -69,13 +69,14 @@ class ReportBrowserTest {
         Files.delete(cell);
         Cli second = Cli.run(args);
         assertEquals(0, second.code(), second.err());
-        assertEquals(6, count(second.err(), "kept from an earlier run"), second.err());
+        // 6 whole-model cells kept (of 7) and 2 methods x 5 layers of per-layer cells at 60%
+        assertEquals(6 + 10, count(second.err(), "kept from an earlier run"), second.err());
         assertEquals(withoutTime(before), withoutTime(Files.readString(cell)), "the recomputed cell equals the first run's (time aside)");
         @SuppressWarnings("unchecked") List<Map<String, Object>> runs = (List<Map<String, Object>>) ((Map<String, Object>) Json.parse(second.lastLine())).get("runs");
         assertEquals(7, runs.size());
 
         Page page = render(rep.resolve("report.html"), "sweep");
-        assertEquals(2, page.plots, "perplexity vs sparsity lines and the per-run bars");
+        assertEquals(3, page.plots, "perplexity vs sparsity lines, the per-run bars and the per-layer sensitivity at 60%");
         for (Map<String, Object> r : runs) {
             String name = r.get("method").equals("dense") ? "dense" : r.get("method") + " " + r.get("target");
             assertTrue(page.text.contains(name), "the page names run " + name);
