@@ -211,23 +211,15 @@ public final class DecoderLayer {
         return n;
     }
 
-    /** The parameter tensors this layer references now: a compressed-only weight is absent (it has no dense tensor). */
-    void collectHeld(Map<String, Tensor> out) {
-        out.put("model.layers." + index + ".input_layernorm.weight", inputNorm.value());
-        for (Linear l : Linear.values()) {
-            if (l == Linear.GATE) out.put("model.layers." + index + ".post_attention_layernorm.weight", postNorm.value());
-            LinearLayer ll = linears.get(l);
-            if (!(ll instanceof NMLinear nm) || nm.holdsDense()) out.put(l.weightName(index), ll.weight().value());
-            if (ll.bias() != null) out.put(l.biasName(index), ll.bias().value());
-        }
-    }
-
-    /** Parameters in Hugging Face names, in checkpoint order. */
-    void collect(Map<String, Var> out) {
+    /**
+     * Parameters in Hugging Face names, in checkpoint order; with {@code heldOnly}, without the weights of layers that
+     * run compressed-only (which have no dense tensor: reading theirs would decompress it).
+     */
+    void collect(Map<String, Var> out, boolean heldOnly) {
         out.put("model.layers." + index + ".input_layernorm.weight", inputNorm);
         for (Linear l : Linear.values()) {
             if (l == Linear.GATE) out.put("model.layers." + index + ".post_attention_layernorm.weight", postNorm);
-            out.put(l.weightName(index), weightVar(l));
+            if (!heldOnly || !(linears.get(l) instanceof NMLinear nm) || nm.holdsDense()) out.put(l.weightName(index), weightVar(l));
             if (biasVar(l) != null) out.put(l.biasName(index), biasVar(l));
         }
     }

@@ -236,9 +236,13 @@ public final class LlamaModel {
 
     /** Every parameter in Hugging Face names; a tied head appears once, as model.embed_tokens.weight. */
     public Map<String, Var> parameters() {
+        return parameters(false);
+    }
+
+    private Map<String, Var> parameters(boolean heldOnly) {
         Map<String, Var> m = new LinkedHashMap<>();
         m.put("model.embed_tokens.weight", embed);
-        for (DecoderLayer l : layers) l.collect(m);
+        for (DecoderLayer l : layers) l.collect(m, heldOnly);
         m.put("model.norm.weight", norm);
         if (lmHead != embed) m.put("lm_head.weight", lmHead);
         return Collections.unmodifiableMap(m);
@@ -257,10 +261,7 @@ public final class LlamaModel {
      */
     public Map<String, Tensor> heldTensors() {
         Map<String, Tensor> m = new LinkedHashMap<>();
-        m.put("model.embed_tokens.weight", embed.value());
-        for (DecoderLayer l : layers) l.collectHeld(m);
-        m.put("model.norm.weight", norm.value());
-        if (lmHead != embed) m.put("lm_head.weight", lmHead.value());
+        parameters(true).forEach((n, v) -> m.put(n, v.value()));
         return m;
     }
 
